@@ -1,0 +1,278 @@
+import { Optimizer } from "../optimizer.js";
+import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
+import type { FloatArray } from "../types.js";
+import { check, stripUndefined } from "../validate.js";
+import { warn } from "../warnings.js";
+
+/**
+ * Options of {@link AdaBelief}. Every option is optional; the defaults are those of the official
+ * `adabelief-pytorch` 0.2.1 package.
+ */
+export interface AdaBeliefOptions extends CommonOptions {
+  /** Step size α. Default `1e-3`. May be a schedule. */
+  learningRate?: CommonOptions["learningRate"];
+  /** β1, decay of the gradient EMA `m`. Default `0.9`. In [0, 1); 0 makes `g − m ≡ 0` (warned). */
+  beta1?: number;
+  /** β2, decay of the EMA `s` of the squared residual `(g − m)²`. Default `0.999`. In [0, 1). */
+  beta2?: number;
+  /**
+   * ε. Default `1e-16`. Added into `s` at every step (so the denominator's floor is about `√(ε/(1−β2))`)
+   * and once more to the denominator. The paper's results used `1e-8`.
+   */
+  epsilon?: number;
+  /** Weight decay λ. Default `0`. */
+  weightDecay?: number;
+  /** Decoupled (AdamW-style) decay `θ ← θ·(1 − αλ)`; `false` gives L2 decay `g ← g + λθ`. Default `true`. */
+  weightDecouple?: boolean;
+  /** With `weightDecouple`, decay by `θ ← θ·(1 − λ)`, independent of α. Default `false`. */
+  fixedDecay?: boolean;
+  /** RAdam-style rectification of the adaptive step. Default `true`. */
+  rectify?: boolean;
+  /**
+   * With `rectify`, while ρ_t < `smaThreshold`: take bias-corrected momentum-SGD steps `θ ← θ − α·m̂`
+   * (`true`, default) or no step at all (`false`).
+   */
+  degeneratedToSgd?: boolean;
+  /** AMSGrad: use `max(s_max, s)` in the denominator. Default `false`. Ignored when `rectify` is on (as in the official code). */
+  amsgrad?: boolean;
+  /**
+   * Rectification threshold on ρ_t (the length of the approximated SMA). Default `5`, as the PyTorch
+   * package hard-codes and the TensorFlow package calls `sma_threshold`. Must be ≥ 4.
+   */
+  smaThreshold?: number;
+}
+
+/** {@link AdaBeliefOptions} with defaults applied. */
+export interface ResolvedAdaBeliefOptions extends ResolvedCommon {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+  weightDecouple: boolean;
+  fixedDecay: boolean;
+  rectify: boolean;
+  degeneratedToSgd: boolean;
+  amsgrad: boolean;
+  smaThreshold: number;
+}
+
+/**
+ * Which update an AdaBelief step takes: `Adaptive` θ ← θ + stepSize·m/(√ŝ/sqrtBc2 + ε); `Sgd` (rectification
+ * warm-up) θ ← θ + stepSize·m; `None` (warm-up with `degeneratedToSgd: false`) θ is not moved, the moments
+ * still update.
+ */
+export const AdaBeliefMode = { Adaptive: 0, Sgd: 1, None: 2 } as const;
+/** One of the values of {@link AdaBeliefMode}. */
+export type AdaBeliefMode = (typeof AdaBeliefMode)[keyof typeof AdaBeliefMode];
+
+/** The scalars of one AdaBelief step, computed in double precision as the official code does. */
+export interface AdaBeliefCoefficients {
+  /** Multiplier applied to θ before the step (decoupled decay); `1` means none. */
+  decay: number;
+  /** L2 coefficient added to the gradient (`g + l2·θ`); `0` means none. */
+  l2: number;
+  beta1: number;
+  oneMinusBeta1: number;
+  beta2: number;
+  oneMinusBeta2: number;
+  epsilon: number;
+  mode: AdaBeliefMode;
+  /** Adaptive: −α/(1−β1^t) or −α·r_t. SGD: −(1/(1−β1^t))·α. */
+  stepSize: number;
+  /** Adaptive: √(1−β2^t) (non-rectified) or 1 (rectified); the denominator is √ŝ / sqrtBc2 + ε. */
+  sqrtBc2: number;
+  /** Read `sMax` for the denominator (AMSGrad without rectification). */
+  useMax: boolean;
+}
+
+const KNOWN = [
+  "learningRate",
+  "beta1",
+  "beta2",
+  "epsilon",
+  "weightDecay",
+  "weightDecouple",
+  "fixedDecay",
+  "rectify",
+  "degeneratedToSgd",
+  "amsgrad",
+  "smaThreshold",
+  "nonFinite",
+] as const;
+
+/** The defaults of the official `adabelief-pytorch` 0.2.1 package. */
+export const ADABELIEF_DEFAULTS: Readonly<Omit<ResolvedAdaBeliefOptions, "learningRate" | "nonFinite">> & {
+  learningRate: number;
+  nonFinite: "throw";
+} = Object.freeze({
+  learningRate: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-16,
+  weightDecay: 0,
+  weightDecouple: true,
+  fixedDecay: false,
+  rectify: true,
+  degeneratedToSgd: true,
+  amsgrad: false,
+  smaThreshold: 5,
+  nonFinite: "throw",
+});
+
+/** ρ∞ = 2/(1−β2) − 1 and ρ_t = ρ∞ − 2t·β2^t/(1−β2^t): the length of the approximated SMA (RAdam). */
+export function rho(t: number, beta2: number): { rhoInf: number; rhoT: number } {
+  const rhoInf = 2 / (1 - beta2) - 1;
+  const beta2t = beta2 ** t;
+  return { rhoInf, rhoT: rhoInf - (2 * t * beta2t) / (1 - beta2t) };
+}
+
+/**
+ * RAdam's rectification term r_t, divided by the first bias correction, as the official code evaluates it
+ * (left to right, in double): `√((1−β2^t)·(ρ_t−4)/(ρ∞−4)·(ρ_t−2)/ρ_t·ρ∞/(ρ∞−2)) / (1−β1^t)`.
+ */
+export function rectification(t: number, beta1: number, beta2: number): number {
+  const { rhoInf, rhoT } = rho(t, beta2);
+  return (
+    Math.sqrt((((((1 - beta2 ** t) * (rhoT - 4)) / (rhoInf - 4)) * (rhoT - 2)) / rhoT) * rhoInf / (rhoInf - 2)) /
+    (1 - beta1 ** t)
+  );
+}
+
+/** The AdaBelief update rule (official package 0.2.1). See {@link AdaBelief} for the math. */
+export const adabeliefRule: UpdateRule<AdaBeliefOptions, ResolvedAdaBeliefOptions, AdaBeliefCoefficients> = {
+  name: "AdaBelief",
+
+  resolve(options) {
+    check.knownKeys("AdaBelief", options, KNOWN);
+    const o = { ...ADABELIEF_DEFAULTS, ...stripUndefined(options) };
+    const r: ResolvedAdaBeliefOptions = {
+      learningRate: check.learningRate("learningRate", o.learningRate),
+      beta1: check.beta("beta1", o.beta1),
+      beta2: check.beta("beta2", o.beta2),
+      epsilon: check.nonNegative("epsilon", o.epsilon),
+      weightDecay: check.nonNegative("weightDecay", o.weightDecay),
+      weightDecouple: check.boolean("weightDecouple", o.weightDecouple),
+      fixedDecay: check.boolean("fixedDecay", o.fixedDecay),
+      rectify: check.boolean("rectify", o.rectify),
+      degeneratedToSgd: check.boolean("degeneratedToSgd", o.degeneratedToSgd),
+      amsgrad: check.boolean("amsgrad", o.amsgrad),
+      smaThreshold: check.inRange("smaThreshold", o.smaThreshold, 4, Number.MAX_VALUE),
+      nonFinite: check.oneOf("nonFinite", o.nonFinite, ["throw", "skip", "proceed"] as const),
+    };
+    if (r.amsgrad && r.rectify) {
+      warn(
+        "AdaBelief: amsgrad has no effect while rectify is true (the official code keeps s_max but never reads it); " +
+          "set rectify: false to use AMSGrad",
+      );
+    }
+    if (r.beta1 === 0) {
+      warn(
+        "AdaBelief: beta1 = 0 makes the residual g − m identically 0, so the denominator is only its ε floor " +
+          "and steps become huge; use beta1 > 0",
+      );
+    }
+    if (r.fixedDecay && !r.weightDecouple) {
+      warn("AdaBelief: fixedDecay has no effect when weightDecouple is false (L2 decay is used)");
+    }
+    return r;
+  },
+
+  slots(o) {
+    return o.amsgrad ? ["m", "s", "sMax"] : ["m", "s"];
+  },
+
+  initialValue() {
+    return 0;
+  },
+
+  coefficients(t, lr, o) {
+    const bc1 = 1 - o.beta1 ** t;
+    const bc2 = 1 - o.beta2 ** t;
+    let decay = 1;
+    let l2 = 0;
+    if (o.weightDecouple) decay = o.fixedDecay ? 1 - o.weightDecay : 1 - lr * o.weightDecay;
+    else l2 = o.weightDecay;
+    const base = {
+      decay,
+      l2,
+      beta1: o.beta1,
+      oneMinusBeta1: 1 - o.beta1,
+      beta2: o.beta2,
+      oneMinusBeta2: 1 - o.beta2,
+      epsilon: o.epsilon,
+      useMax: false,
+    };
+    if (!o.rectify) {
+      return { ...base, mode: AdaBeliefMode.Adaptive, stepSize: -(lr / bc1), sqrtBc2: Math.sqrt(bc2), useMax: o.amsgrad };
+    }
+    if (rho(t, o.beta2).rhoT >= o.smaThreshold) {
+      return { ...base, mode: AdaBeliefMode.Adaptive, stepSize: -rectification(t, o.beta1, o.beta2) * lr, sqrtBc2: 1 };
+    }
+    if (o.degeneratedToSgd) {
+      return { ...base, mode: AdaBeliefMode.Sgd, stepSize: -(1 / bc1) * lr, sqrtBc2: 1 };
+    }
+    return { ...base, mode: AdaBeliefMode.None, stepSize: 0, sqrtBc2: 1 };
+  },
+
+  update(theta, grad, slots, c) {
+    const m = slots[0]!;
+    const s = slots[1]!;
+    const sMax = slots[2];
+    const { decay, l2, beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon, mode, stepSize, sqrtBc2 } = c;
+    const denomFrom = c.useMax ? sMax! : s;
+    for (let i = 0; i < theta.length; i++) {
+      if (decay !== 1) theta[i] = theta[i]! * decay;
+      const g = l2 !== 0 ? grad[i]! + l2 * theta[i]! : grad[i]!;
+      m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
+      const mi = m[i]!;
+      const r = g - mi;
+      s[i] = beta2 * s[i]! + oneMinusBeta2 * r * r;
+      s[i] = s[i]! + epsilon;
+      if (sMax !== undefined && s[i]! > sMax[i]!) sMax[i] = s[i]!;
+      if (mode === AdaBeliefMode.Adaptive) {
+        theta[i] = theta[i]! + (stepSize * mi) / (Math.sqrt(denomFrom[i]!) / sqrtBc2 + epsilon);
+      } else if (mode === AdaBeliefMode.Sgd) {
+        theta[i] = theta[i]! + stepSize * mi;
+      }
+    }
+  },
+};
+
+/**
+ * AdaBelief (Zhuang et al., NeurIPS 2020, arXiv 2010.07468), exactly as the official `adabelief-pytorch`
+ * 0.2.1 package computes it.
+ *
+ * Per element, at step t with gradient g (m and s start at 0):
+ * ```
+ * θ ← θ·(1 − αλ)                (weightDecouple; θ·(1 − λ) with fixedDecay; applied even when λ = 0)
+ * g ← g + λθ                     (instead, when weightDecouple is false and λ ≠ 0)
+ * m_t = β1·m_{t−1} + (1 − β1)·g
+ * s_t = β2·s_{t−1} + (1 − β2)·(g − m_t)² + ε        ← ε is added into s and kept, every step
+ * s_max = max(s_max, s_t)                            (amsgrad, used only without rectify)
+ * rectify = false:  θ ← θ − α/(1 − β1^t) · m_t / (√(s_t / (1 − β2^t)) + ε)
+ * rectify = true:   ρ∞ = 2/(1 − β2) − 1,  ρ_t = ρ∞ − 2t·β2^t/(1 − β2^t)
+ *   ρ_t ≥ 5:        θ ← θ − α·r_t · m_t / (√s_t + ε),
+ *                   r_t = √((1 − β2^t)(ρ_t − 4)(ρ_t − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρ_t)) / (1 − β1^t)
+ *   ρ_t < 5:        θ ← θ − α·m_t/(1 − β1^t)   (degeneratedToSgd; otherwise θ is not moved)
+ * ```
+ *
+ * Defaults (official 0.2.1): α 1e-3, β (0.9, 0.999), ε 1e-16, λ 0, weightDecouple true, fixedDecay false,
+ * rectify true, degeneratedToSgd true, amsgrad false, smaThreshold 5. The paper's results used the 0.0.5
+ * defaults: see {@link adabeliefPresets}`.paper`.
+ *
+ * Deviations that are the official code's, kept on purpose: ε accumulates in s (the denominator never falls
+ * below ≈ √(ε/(1−β2))); in the rectified branch ε is not scaled by 1/√(1−β2^t); amsgrad is ignored when
+ * rectify is on (a warning says so); the threshold is ρ_t ≥ 5 where torch's RAdam uses > 5.
+ *
+ * @example
+ * ```ts
+ * const w = new Float32Array([1, 2]);
+ * const opt = new AdaBelief([w], { learningRate: 1e-3 });
+ * opt.step([new Float32Array([0.1, -0.2])]);
+ * ```
+ */
+export class AdaBelief extends Optimizer<ResolvedAdaBeliefOptions, AdaBeliefCoefficients> {
+  constructor(params: readonly FloatArray[], options: AdaBeliefOptions = {}) {
+    super(params, adabeliefRule, options);
+  }
+}

@@ -1,0 +1,19 @@
+/** Receives the warnings the core emits for legal but silently useless configurations. */
+export type WarningHandler = (message: string) => void;
+
+let handler: WarningHandler = (message) => console.warn(`[adabelief] ${message}`);
+
+/**
+ * Replaces the function that receives warnings (by default `console.warn` with an `[adabelief]` prefix)
+ * and returns the previous one, so a caller can restore it. Pass `() => {}` to silence warnings.
+ */
+export function setWarningHandler(next: WarningHandler): WarningHandler {
+  const previous = handler;
+  handler = next;
+  return previous;
+}
+
+/** Emits a warning through the current handler. */
+export function warn(message: string): void {
+  handler(message);
+}
