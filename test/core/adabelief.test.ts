@@ -1,0 +1,250 @@
+import fc from "fast-check";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  AdaBelief,
+  adabeliefPresets,
+  adabeliefRule,
+  rho,
+  setWarningHandler,
+  type AdaBeliefOptions,
+  type FloatArray,
+} from "../../src/core/index.js";
+
+let warnings: string[] = [];
+let restore: ReturnType<typeof setWarningHandler>;
+beforeEach(() => {
+  warnings = [];
+  restore = setWarningHandler((m) => warnings.push(m));
+});
+afterEach(() => {
+  setWarningHandler(restore);
+});
+
+const finiteGrad = fc.double({ min: -1e3, max: 1e3, noNaN: true, noDefaultInfinity: true });
+const nonTinyGrad = finiteGrad.filter((g) => Math.abs(g) > 1e-3);
+
+function run(opts: AdaBeliefOptions, start: number[], grads: number[][], Ctor = Float64Array): FloatArray {
+  const p = Ctor.from(start);
+  const opt = new AdaBelief([p], opts);
+  for (const g of grads) opt.step([Ctor.from(g)]);
+  return p;
+}
+
+describe("AdaBelief: hand-derived steps", () => {
+  it("first non-rectified step is α/β1 per coordinate when |g| is far above the ε floor", () => {
+    fc.assert(
+      fc.property(fc.array(nonTinyGrad, { minLength: 1, maxLength: 8 }), (g) => {
+        const p = run({ rectify: false }, g.map(() => 0), [g]);
+        g.forEach((gi, i) => expect(p[i]).toBeCloseTo((-Math.sign(gi) * 1e-3) / 0.9, 9));
+      }),
+    );
+  });
+
+  it("first rectified step is the bias-corrected SGD step −α·g (ρ_1 < 5)", () => {
+    const p = run({}, [1, 2], [[3, -4]]);
+    expect(p[0]).toBeCloseTo(1 - 1e-3 * 3, 14);
+    expect(p[1]).toBeCloseTo(2 + 1e-3 * 4, 14);
+  });
+
+  it("rectification switches on at step 6 for β2 = 0.999 (ρ_5 = 4.996, ρ_6 = 5.994)", () => {
+    expect(rho(5, 0.999).rhoT).toBeCloseTo(4.996, 3);
+    expect(rho(6, 0.999).rhoT).toBeCloseTo(5.994, 3);
+    const o = adabeliefRule.resolve({});
+    expect(adabeliefRule.coefficients(5, 1e-3, o).mode).toBe(1);
+    expect(adabeliefRule.coefficients(6, 1e-3, o).mode).toBe(0);
+    expect(adabeliefRule.coefficients(6, 1e-3, adabeliefRule.resolve({ smaThreshold: 6 })).mode).toBe(1);
+  });
+
+  it("degeneratedToSgd: false leaves θ untouched during warm-up but still accumulates m and s", () => {
+    const p = Float64Array.of(1);
+    const opt = new AdaBelief([p], { degeneratedToSgd: false });
+    for (let t = 0; t < 5; t++) opt.step([Float64Array.of(0.5)]);
+    expect(p[0]).toBe(1);
+    expect(opt.getState().slots.m![0]![0]).toBeGreaterThan(0);
+    opt.step([Float64Array.of(0.5)]);
+    expect(p[0]).toBeLessThan(1);
+  });
+
+  it("ε accumulates in s: with a zero gradient s_t = ε(1 − β2^t)/(1 − β2)", () => {
+    const p = Float64Array.of(0);
+    const opt = new AdaBelief([p], { epsilon: 1e-8, rectify: false });
+    for (let t = 1; t <= 3; t++) {
+      opt.step([Float64Array.of(0)]);
+      expect(opt.getState().slots.s![0]![0]).toBeCloseTo((1e-8 * (1 - 0.999 ** t)) / (1 - 0.999), 20);
+    }
+  });
+
+  it("fixedDecay shrinks θ by (1 − λ) per step independent of α", () => {
+    const p = run({ weightDecay: 0.1, fixedDecay: true, learningRate: 0 }, [1], [[0], [0]]);
+    expect(p[0]).toBeCloseTo(0.81, 15);
+  });
+});
+
+describe("AdaBelief: properties", () => {
+  const gradSeq = fc.array(fc.array(nonTinyGrad, { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 12 });
+
+  it("is invariant to the gradient's scale when ε = 0 (bit for bit with powers of two)", () => {
+    fc.assert(
+      fc.property(gradSeq, fc.integer({ min: -20, max: 20 }), fc.boolean(), (grads, k, rectify) => {
+        const c = 2 ** k;
+        const a = run({ epsilon: 0, rectify, degeneratedToSgd: false }, [0.1, 0.2, 0.3], grads);
+        const b = run({ epsilon: 0, rectify, degeneratedToSgd: false }, [0.1, 0.2, 0.3], grads.map((g) => g.map((x) => x * c)));
+        expect(Array.from(b)).toEqual(Array.from(a));
+      }),
+    );
+  });
+
+  it("keeps s positive (ε > 0)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(finiteGrad, { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 20 }), (grads) => {
+        const p = Float32Array.of(0, 0);
+        const opt = new AdaBelief([p]);
+        for (const g of grads) opt.step([Float32Array.from(g)]);
+        for (const v of opt.getState().slots.s![0]!) expect(v).toBeGreaterThan(0);
+      }),
+    );
+  });
+
+  it("zero weight decay is a no-op, decoupled or L2", () => {
+    fc.assert(
+      fc.property(gradSeq, fc.boolean(), (grads, rectify) => {
+        const plain = run({ rectify, weightDecay: 0 }, [1, -2, 3], grads);
+        for (const weightDecouple of [true, false]) {
+          expect(Array.from(run({ rectify, weightDecay: 0, weightDecouple }, [1, -2, 3], grads))).toEqual(Array.from(plain));
+        }
+      }),
+    );
+  });
+
+  it("the two decoupled-decay forms agree: fixedDecay λ equals α-scaled decay with λ/α", () => {
+    fc.assert(
+      fc.property(gradSeq, fc.double({ min: 1e-4, max: 0.1, noNaN: true }), (grads, lambda) => {
+        const lr = 1e-2;
+        const fixed = run({ learningRate: lr, weightDecay: lambda, fixedDecay: true }, [1, -2, 3], grads);
+        const scaled = run({ learningRate: lr, weightDecay: lambda / lr }, [1, -2, 3], grads);
+        fixed.forEach((v, i) => expect(Math.abs(v - scaled[i]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(v))));
+      }),
+    );
+  });
+
+  it("getState/setState (through JSON) continues bit-identically", () => {
+    fc.assert(
+      fc.property(gradSeq, gradSeq, fc.boolean(), fc.boolean(), (first, second, amsgrad, f32) => {
+        const Ctor = f32 ? Float32Array : Float64Array;
+        const opts = { amsgrad, rectify: !amsgrad, weightDecay: 1e-3 };
+        const a = Ctor.from([1, 2, 3]);
+        const optA = new AdaBelief([a], opts);
+        for (const g of first) optA.step([Ctor.from(g)]);
+        const saved = JSON.parse(JSON.stringify(optA.getState()));
+        const b = Ctor.from(a);
+        const optB = new AdaBelief([b], opts);
+        optB.setState(saved);
+        expect(optB.getState()).toEqual(optA.getState());
+        for (const g of second) {
+          optA.step([Ctor.from(g)]);
+          optB.step([Ctor.from(g)]);
+        }
+        expect(Array.from(b)).toEqual(Array.from(a));
+        expect(optB.getState()).toEqual(optA.getState());
+      }),
+    );
+  });
+
+  it("float32 and float64 runs agree to float32 precision", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.double({ min: -10, max: 10, noNaN: true }).map(Math.fround), { minLength: 4, maxLength: 4 }), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        fc.boolean(),
+        (grads, rectify) => {
+          const start = [0.5, -0.25, 1, 2];
+          const a = run({ rectify, epsilon: 1e-8 }, start, grads, Float32Array);
+          const b = run({ rectify, epsilon: 1e-8 }, start, grads, Float64Array);
+          a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(b[i]!))));
+        },
+      ),
+    );
+  });
+
+  it("float32 parameters give float32 results", () => {
+    const p = run({}, [0.1, 0.2], [[0.3, 0.7]], Float32Array);
+    expect(p).toBeInstanceOf(Float32Array);
+  });
+});
+
+describe("AdaBelief: options", () => {
+  it("has the official 0.2.1 defaults", () => {
+    const o = new AdaBelief([new Float64Array(1)]).options;
+    expect(o).toMatchObject({
+      learningRate: 1e-3,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-16,
+      weightDecay: 0,
+      weightDecouple: true,
+      fixedDecay: false,
+      rectify: true,
+      degeneratedToSgd: true,
+      amsgrad: false,
+      smaThreshold: 5,
+      nonFinite: "throw",
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it("accepts the public shape exactly as written", () => {
+    const w = new Float32Array([1, 2]);
+    const b = new Float32Array([0]);
+    const opt = new AdaBelief([w, b], {
+      learningRate: 1e-3,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-16,
+      weightDecay: 0,
+      weightDecouple: true,
+      fixedDecay: false,
+      rectify: true,
+      degeneratedToSgd: true,
+      amsgrad: false,
+    });
+    opt.step([new Float32Array([0.1, 0.2]), new Float32Array([0.3])]);
+    const other = new AdaBelief([Float32Array.from(w), Float32Array.from(b)]);
+    other.setState(opt.getState());
+    expect(other.iterations).toBe(1);
+  });
+
+  it("presets spell out every option and construct without warnings", () => {
+    for (const [name, preset] of Object.entries(adabeliefPresets)) {
+      const opt = new AdaBelief([new Float64Array(2)], preset);
+      expect(opt.options.learningRate, name).toBe(preset.learningRate);
+    }
+    expect(adabeliefPresets.paper).toMatchObject({ epsilon: 1e-8, weightDecouple: false, rectify: false });
+    expect(warnings).toEqual([]);
+  });
+
+  it("warns where a legal configuration is silently useless", () => {
+    new AdaBelief([new Float64Array(1)], { amsgrad: true });
+    expect(warnings.join("\n")).toMatch(/amsgrad has no effect while rectify is true/);
+    warnings = [];
+    new AdaBelief([new Float64Array(1)], { amsgrad: true, rectify: false });
+    expect(warnings).toEqual([]);
+    new AdaBelief([new Float64Array(1)], { beta1: 0 });
+    expect(warnings.join("\n")).toMatch(/beta1 = 0/);
+  });
+
+  it("amsgrad with rectify matches the default run bit for bit (as the official code)", () => {
+    const grads = [[1, -2], [0.5, 0.25], [3, 1], [-1, -1], [2, 2], [0.1, 0.3], [1, 1]];
+    expect(Array.from(run({ amsgrad: true }, [0, 0], grads))).toEqual(Array.from(run({}, [0, 0], grads)));
+  });
+
+  it("accepts a schedule as learning rate, called with the number of completed steps", () => {
+    const seen: number[] = [];
+    const p = Float64Array.of(0);
+    const opt = new AdaBelief([p], { learningRate: (step) => (seen.push(step), 1e-3) });
+    opt.step([Float64Array.of(1)]);
+    opt.step([Float64Array.of(1)]);
+    expect(seen).toEqual([0, 1]);
+  });
+});
