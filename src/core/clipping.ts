@@ -58,7 +58,7 @@ export function clipByGlobalNorm(grads: readonly FloatArray[], maxNorm: number):
  * `[−limit, limit]`. NaN stays NaN.
  *
  * With AdaBelief this is risky: when a coordinate's gradient sits at the clamp for several steps, its
- * residual `g − m` shrinks to 0 and the step grows towards `α / (√(ε/(1−β2)) + ε)`. Prefer
+ * residual `g − m` shrinks to 0 and the step grows towards `α·limit / (√(ε/(1−β2)) + ε)`. Prefer
  * {@link clipByGlobalNorm}.
  *
  * @returns new arrays (the input is not modified).

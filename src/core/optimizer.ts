@@ -2,6 +2,7 @@ import { GradientMismatchError, NonFiniteGradientError, OptionError, StateError 
 import type { ResolvedCommon, UpdateRule } from "./rule.js";
 import { dtypeOf, type DType, type FloatArray } from "./types.js";
 import { learningRateAt } from "./validate.js";
+import { warn } from "./warnings.js";
 
 /** The `format` tag of a saved optimizer state. */
 export const STATE_FORMAT = "adabelief/optimizer-state";
@@ -28,6 +29,11 @@ export interface OptimizerState {
   sizes: number[];
   /** Each state slot (e.g. `m`, `s`): one array of numbers per parameter. */
   slots: Record<string, number[][]>;
+  /**
+   * The resolved options of the optimizer that wrote the state (schedules appear as `"schedule"`). For
+   * information: `setState` warns when they differ from the restoring optimizer's but does not apply them.
+   */
+  options?: Record<string, number | boolean | string>;
 }
 
 function isFloatArray(a: unknown): a is FloatArray {
@@ -88,10 +94,22 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
         );
       }
     });
+    params.forEach((p, i) => {
+      const j = params.findIndex((q, k) => k < i && overlaps(p, q));
+      if (j >= 0) throw new TypeError(`${rule.name}: parameter ${i} overlaps parameter ${j} in memory`);
+    });
     if (options !== undefined && (typeof options !== "object" || options === null)) {
       throw new OptionError(`${rule.name}: options must be an object, got ${describe(options)}`);
     }
-    this.options = Object.freeze(this.rule.resolve(options ?? {}));
+    try {
+      this.options = Object.freeze(this.rule.resolve(options ?? {}));
+    } catch (e) {
+      // Every option error names the optimizer.
+      if (e instanceof OptionError && !e.message.startsWith(`${rule.name}:`)) {
+        throw new OptionError(`${rule.name}: ${e.message}`);
+      }
+      throw e;
+    }
     this.params = Object.freeze([...params]);
     this.dtype = dtype;
     this.slotNames = this.rule.slots(this.options);
@@ -118,6 +136,7 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
    * @returns `true` if the update was applied; `false` if it was skipped under `nonFinite: "skip"`.
    * @throws GradientMismatchError - wrong number, length or dtype of gradients (nothing changes).
    * @throws NonFiniteGradientError - NaN/Infinity under `nonFinite: "throw"` (nothing changes).
+   * @throws OptionError - a learning-rate schedule returned a negative or non-finite value (nothing changes).
    */
   step(grads: readonly FloatArray[]): boolean {
     const name = this.rule.name;
@@ -139,6 +158,12 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
       if (g.length !== p.length) {
         throw new GradientMismatchError(
           `${name}.step: gradient ${i} has length ${g.length} but parameter ${i} has length ${p.length}`,
+        );
+      }
+      const j = this.params.findIndex((q) => overlaps(g, q));
+      if (j >= 0) {
+        throw new GradientMismatchError(
+          `${name}.step: gradient ${i} shares memory with parameter ${j}; pass a copy (the update would read a gradient it has already changed)`,
         );
       }
     });
@@ -177,6 +202,7 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
       step: this.t,
       sizes: this.params.map((p) => p.length),
       slots,
+      options: describeOptions(this.options),
     };
   }
 
@@ -223,7 +249,34 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
       slots[slot]!.forEach((values, i) => this.state[i]![k]!.set(values));
     });
     this.t = state.step;
+    if (state.options && typeof state.options === "object") {
+      const mine = describeOptions(this.options);
+      const differ = Object.keys(mine).filter((k) => k in state.options! && state.options![k] !== mine[k]);
+      if (differ.length > 0) {
+        warn(
+          `${name}.setState: the state was written with ${differ.map((k) => `${k}=${String(state.options![k])}`).join(", ")}; ` +
+            `this optimizer has ${differ.map((k) => `${k}=${String(mine[k])}`).join(", ")} (the state is restored, the options are not)`,
+        );
+      }
+    }
   }
+}
+
+/** The options as plain JSON values; a schedule function appears as `"schedule"`. */
+function describeOptions(options: object): Record<string, number | boolean | string> {
+  const out: Record<string, number | boolean | string> = {};
+  for (const [k, v] of Object.entries(options)) {
+    if (typeof v === "function") out[k] = "schedule";
+    else if (typeof v === "number" || typeof v === "boolean" || typeof v === "string") out[k] = v;
+  }
+  return out;
+}
+
+/** True when two typed arrays view overlapping bytes of the same buffer. */
+function overlaps(a: FloatArray, b: FloatArray): boolean {
+  return (
+    a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength
+  );
 }
 
 /** Index of the first NaN or ±Infinity in `a`, or −1. */

@@ -11,17 +11,17 @@ import { check } from "./validate.js";
  * @module
  */
 
-function integer(option: string, value: unknown, min: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw new OptionError(`${option} must be an integer >= ${min}, got ${String(value)}`);
-  }
-  return value;
+const integer = check.integer;
+
+/** Attaches the schedule's nominal (peak) learning rate, read by optimizers that scale by it. */
+function withPeak(fn: (step: number) => number, peak: number): Schedule {
+  return Object.assign(fn, { peak });
 }
 
 /** `lr(step) = value`. */
 export function constant(value: number): Schedule {
   check.nonNegative("constant: value", value);
-  return () => value;
+  return withPeak(() => value, value);
 }
 
 /**
@@ -34,7 +34,7 @@ export function stepDecay(options: { initial: number; stepSize: number; gamma?: 
   const initial = check.nonNegative("stepDecay: initial", options.initial);
   const stepSize = integer("stepDecay: stepSize", options.stepSize, 1);
   const gamma = check.nonNegative("stepDecay: gamma", options.gamma ?? 0.1);
-  return (step) => initial * gamma ** Math.floor(step / stepSize);
+  return withPeak((step) => initial * gamma ** Math.floor(step / stepSize), initial);
 }
 
 /**
@@ -53,11 +53,11 @@ export function multiStepDecay(options: { initial: number; milestones: readonly 
       throw new OptionError(`multiStepDecay: milestones must increase strictly, got ${milestones.join(", ")}`);
     }
   });
-  return (step) => {
+  return withPeak((step) => {
     let k = 0;
     while (k < milestones.length && milestones[k]! <= step) k++;
     return initial * gamma ** k;
-  };
+  }, initial);
 }
 
 /**
@@ -74,10 +74,10 @@ export function exponentialDecay(options: {
   const rate = check.nonNegative("exponentialDecay: decayRate", options.decayRate);
   const decaySteps = check.positive("exponentialDecay: decaySteps", options.decaySteps ?? 1);
   const staircase = check.boolean("exponentialDecay: staircase", options.staircase ?? false);
-  return (step) => {
+  return withPeak((step) => {
     const p = step / decaySteps;
     return initial * rate ** (staircase ? Math.floor(p) : p);
-  };
+  }, initial);
 }
 
 /**
@@ -106,18 +106,16 @@ export function cosineDecay(options: {
   const mMul = check.inRange("cosineDecay: restarts.amplitudeMultiplier", r.amplitudeMultiplier ?? 1, 0, 1);
   const cosine = (peak: number, tau: number, length: number) =>
     minValue + ((peak - minValue) * (1 + Math.cos((Math.PI * tau) / length))) / 2;
-  if (restarts === false) return (step) => cosine(initial, Math.min(step, period), period);
-  return (step) => {
-    let start = 0;
-    let length = period;
-    let peak = initial;
-    while (step >= start + length) {
-      start += length;
-      length *= tMul;
-      peak = minValue + (peak - minValue) * mMul;
-    }
-    return cosine(peak, step - start, length);
-  };
+  if (restarts === false) return withPeak((step) => cosine(initial, Math.min(step, period), period), initial);
+  return withPeak((step) => {
+    // Period k (0-based) starts at T·(1 + m + … + m^(k−1)); find k in closed form, then fix rounding.
+    let k = tMul === 1 ? Math.floor(step / period) : Math.floor(Math.log1p((step * (tMul - 1)) / period) / Math.log(tMul));
+    const startOf = (j: number) => (tMul === 1 ? period * j : (period * (tMul ** j - 1)) / (tMul - 1));
+    while (k > 0 && startOf(k) > step) k--;
+    while (startOf(k + 1) <= step) k++;
+    const peak = minValue + (initial - minValue) * mMul ** k;
+    return cosine(peak, step - startOf(k), period * tMul ** k);
+  }, initial);
 }
 
 /**
@@ -144,10 +142,10 @@ export function warmupLinearDecay(options: {
   const warmup = total * proportion;
   const decaySteps = Math.max(total - warmup, 1);
   const rate = (minLr - initial) / decaySteps;
-  return (step) => {
+  return withPeak((step) => {
     const k = step + 1;
     return k <= warmup ? initial * (k / warmup) : initial + rate * Math.min(k - warmup, decaySteps);
-  };
+  }, initial);
 }
 
 /**
@@ -163,5 +161,5 @@ export function withWarmup(schedule: Schedule | number, warmupSteps: number): Sc
   if (typeof inner !== "function") throw new OptionError(`withWarmup: schedule must be a function or a number`);
   const w = integer("withWarmup: warmupSteps", warmupSteps, 0);
   const peak = inner(0);
-  return (step) => (step < w ? (peak * (step + 1)) / w : inner(step - w));
+  return withPeak((step) => (step < w ? (peak * (step + 1)) / w : inner(step - w)), inner.peak ?? peak);
 }

@@ -10,7 +10,14 @@ export type DType = "float32" | "float64";
  * `step` is the number of updates already applied (0 for the first update), as in optax: the schedule
  * gives the learning rate used by update number `step + 1`.
  */
-export type Schedule = (step: number) => number;
+export type Schedule = ((step: number) => number) & {
+  /**
+   * The schedule's nominal (peak) learning rate, set by the built-in schedules. Optimizers that scale by
+   * the learning rate the user configured (AdaBound's bounds) read it; a plain function has none, and
+   * `schedule(0)` is used instead.
+   */
+  readonly peak?: number;
+};
 
 /** A learning rate: a constant or a {@link Schedule}. */
 export type LearningRate = number | Schedule;

@@ -42,6 +42,20 @@ export const check = {
     }
     return value;
   },
+  /** A number ≥ lo. */
+  atLeast(option: string, value: unknown, lo: number): number {
+    if (typeof value !== "number" || !Number.isFinite(value) || value < lo) {
+      throw new OptionError(`${option} must be a finite number >= ${lo}, got ${show(value)}`);
+    }
+    return value;
+  },
+  /** An integer ≥ lo. */
+  integer(option: string, value: unknown, lo: number): number {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < lo) {
+      throw new OptionError(`${option} must be an integer >= ${lo}, got ${show(value)}`);
+    }
+    return value;
+  },
   /** A boolean. */
   boolean(option: string, value: unknown): boolean {
     if (typeof value !== "boolean") throw new OptionError(`${option} must be true or false, got ${show(value)}`);
@@ -68,6 +82,14 @@ export const check = {
     }
   },
 };
+
+/** The values of the `nonFinite` option. */
+export const NON_FINITE_POLICIES = ["throw", "skip", "proceed"] as const;
+
+/** The nominal learning rate: the number itself, a built-in schedule's `peak`, or else `schedule(0)`. */
+export function nominalLearningRate(lr: LearningRate): number {
+  return typeof lr === "function" ? (lr.peak ?? learningRateAt(lr, 0)) : lr;
+}
 
 /** Evaluates a learning rate for the update that follows `step` completed updates, and checks the result. */
 export function learningRateAt(lr: LearningRate, step: number): number {

@@ -23,7 +23,12 @@ afterEach(() => {
 const finiteGrad = fc.double({ min: -1e3, max: 1e3, noNaN: true, noDefaultInfinity: true });
 const nonTinyGrad = finiteGrad.filter((g) => Math.abs(g) > 1e-3);
 
-function run(opts: AdaBeliefOptions, start: number[], grads: number[][], Ctor = Float64Array): FloatArray {
+function run(
+  opts: AdaBeliefOptions,
+  start: number[],
+  grads: number[][],
+  Ctor: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array,
+): FloatArray {
   const p = Ctor.from(start);
   const opt = new AdaBelief([p], opts);
   for (const g of grads) opt.step([Ctor.from(g)]);
@@ -168,9 +173,17 @@ describe("AdaBelief: properties", () => {
     );
   });
 
-  it("float32 parameters give float32 results", () => {
-    const p = run({}, [0.1, 0.2], [[0.3, 0.7]], Float32Array);
-    expect(p).toBeInstanceOf(Float32Array);
+  it("float32 parameters give float32 results: parameters and state hold float32 values", () => {
+    const p = Float32Array.of(0.1, 0.2);
+    const opt = new AdaBelief([p], { rectify: false, amsgrad: true });
+    for (const g of [[0.3, 0.7], [0.1, -0.2], [1e-3, 5]]) opt.step([Float32Array.from(g)]);
+    const state = opt.getState();
+    expect(state.dtype).toBe("float32");
+    const values = [...Object.values(state.slots).flat(2), ...Array.from(p)];
+    expect(values.length).toBe(8);
+    // Every value is exactly a float32 and the run is not trivially zero.
+    for (const v of values) expect(Math.fround(v)).toBe(v);
+    expect(values.filter((v) => v !== 0).length).toBeGreaterThanOrEqual(6);
   });
 });
 
@@ -215,7 +228,29 @@ describe("AdaBelief: options", () => {
     expect(other.iterations).toBe(1);
   });
 
-  it("presets spell out every option and construct without warnings", () => {
+  it("presets are the authors' table (PAPER.md), frozen, and construct without warnings", () => {
+    // task: lr, β1, β2, ε, weight decay, decoupled, rectify
+    const table: Record<string, [number, number, number, number, number, boolean, boolean]> = {
+      paper: [1e-3, 0.9, 0.999, 1e-8, 0, false, false],
+      cifar: [1e-3, 0.9, 0.999, 1e-8, 5e-4, false, false],
+      imagenet: [1e-3, 0.9, 0.999, 1e-8, 1e-2, true, false],
+      objectDetection: [1e-4, 0.9, 0.999, 1e-8, 1e-4, false, false],
+      lstm1Layer: [1e-3, 0.9, 0.999, 1e-16, 1.2e-6, false, false],
+      lstmMultiLayer: [1e-2, 0.9, 0.999, 1e-12, 1.2e-6, false, false],
+      ganSmall: [2e-4, 0.5, 0.999, 1e-12, 0, false, false],
+      snGan: [2e-4, 0.5, 0.999, 1e-16, 0, false, true],
+      transformer: [5e-4, 0.9, 0.999, 1e-16, 1e-4, true, true],
+      reinforcementLearning: [1e-4, 0.9, 0.999, 1e-12, 0, false, true],
+    };
+    expect(Object.keys(adabeliefPresets).sort()).toEqual(Object.keys(table).sort());
+    for (const [name, [learningRate, beta1, beta2, epsilon, weightDecay, weightDecouple, rectify]] of Object.entries(table)) {
+      const preset = adabeliefPresets[name as keyof typeof adabeliefPresets];
+      expect(preset, name).toEqual({ learningRate, beta1, beta2, epsilon, weightDecay, weightDecouple, rectify, amsgrad: false, fixedDecay: false });
+      expect(Object.isFrozen(preset), name).toBe(true);
+    }
+    expect(() => {
+      (adabeliefPresets.cifar as { learningRate: number }).learningRate = 5;
+    }).toThrow(TypeError);
     for (const [name, preset] of Object.entries(adabeliefPresets)) {
       const opt = new AdaBelief([new Float64Array(2)], preset);
       expect(opt.options.learningRate, name).toBe(preset.learningRate);
@@ -232,6 +267,24 @@ describe("AdaBelief: options", () => {
     expect(warnings).toEqual([]);
     new AdaBelief([new Float64Array(1)], { beta1: 0 });
     expect(warnings.join("\n")).toMatch(/beta1 = 0/);
+    warnings = [];
+    new AdaBelief([new Float64Array(1)], { epsilon: 0 });
+    expect(warnings.join("\n")).toMatch(/epsilon = 0 removes the denominator's floor/);
+    warnings = [];
+    new AdaBelief([new Float64Array(1)], { weightDecay: 2, fixedDecay: true });
+    expect(warnings.join("\n")).toMatch(/decoupled decay factor 1 − weightDecay = -1 is <= 0/);
+    warnings = [];
+    new AdaBelief([new Float64Array(1)], { rectify: false, smaThreshold: 6 });
+    expect(warnings.join("\n")).toMatch(/smaThreshold has no effect when rectify is false/);
+  });
+
+  it("setState restores a state written with other options but warns, naming them", () => {
+    const a = new AdaBelief([Float64Array.of(1)], { rectify: false });
+    a.step([Float64Array.of(1)]);
+    const b = new AdaBelief([Float64Array.of(1)]);
+    b.setState(a.getState());
+    expect(b.iterations).toBe(1);
+    expect(warnings.join("\n")).toMatch(/written with rectify=false; this optimizer has rectify=true/);
   });
 
   it("amsgrad with rectify matches the default run bit for bit (as the official code)", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AdaBound, adaboundRule, OptionError, setWarningHandler } from "../../src/core/index.js";
+import { AdaBound, adaboundRule, OptionError, setWarningHandler, withWarmup } from "../../src/core/index.js";
 
 /** Rosenbrock gradient at (x, y), textbook form. */
 const rosenbrock = (x: number, y: number) => [-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)];
@@ -124,7 +124,7 @@ describe("AdaBound", () => {
     expect(() => new AdaBound(p, { final_lr: 0.1 } as never)).toThrow(/final_lr/);
     expect(() => new AdaBound(p, { learningRate: 0 })).toThrow(/learningRate.*0/);
     expect(() => new AdaBound(p, { learningRate: (s: number) => s * 1e-4 })).toThrow(
-      /learningRate schedule returned 0 at step 0/,
+      /learningRate schedule has a nominal learning rate of 0/,
     );
   });
 
@@ -156,3 +156,15 @@ describe("AdaBound", () => {
     expect(optB.getState()).toEqual(optA.getState());
   });
 });
+
+describe("AdaBound with a warmup schedule", () => {
+  it("scales its bounds by the schedule's peak, not by its first (warmup) value", () => {
+    const warm = new AdaBound([new Float64Array(1)], { learningRate: withWarmup(1e-3, 100) });
+    expect(warm.options.baseLearningRate).toBe(1e-3);
+    // After warmup lr = 1e-3 = base, so f = finalLr exactly and the bounds match a constant-lr run.
+    const plain = adaboundRule.coefficients(150, 1e-3, new AdaBound([new Float64Array(1)]).options);
+    const scheduled = adaboundRule.coefficients(150, 1e-3, warm.options);
+    expect(scheduled).toEqual(plain);
+  });
+});
+

@@ -116,7 +116,27 @@ describe.each(NAMES)("%s rejects bad input and loses nothing", (name) => {
       const go = warmed(name, { nonFinite: "proceed" });
       expect(go.opt.step([Float64Array.of(1, 2, 3), Float64Array.of(bad)])).toBe(true);
       expect(go.opt.iterations).toBe(4);
+      // The bad value reached the update: the parameter or its state is no longer finite.
+      const touched = [go.params[1]![0]!, ...Object.values(go.opt.getState().slots).map((s) => s[1]![0]!)];
+      expect(touched.some((v) => !Number.isFinite(v))).toBe(true);
     }
+  });
+
+  it("rejects a gradient that shares memory with a parameter", () => {
+    const { params, opt } = warmed(name);
+    rejectsAndKeeps(
+      params,
+      opt,
+      () => opt.step([params[0]!, Float64Array.of(1)]),
+      GradientMismatchError,
+      /gradient 0 shares memory with parameter 0/,
+    );
+    const whole = new Float64Array(4);
+    expect(() => new (ctor(name))([whole.subarray(0, 2), whole.subarray(1, 3)])).toThrow(/parameter 1 overlaps parameter 0/);
+  });
+
+  it("option errors name the optimizer", () => {
+    expect(() => new (ctor(name))([new Float64Array(1)], { learningRate: -1 })).toThrow(new RegExp(`^${name}: learningRate`));
   });
 
   it("rejects a learning-rate schedule that returns a bad value, before changing anything", () => {
@@ -164,7 +184,7 @@ describe("AdaBelief rejects out-of-range hyper-parameters, naming option and val
     [{ beta2: NaN }, /beta2 .* got NaN/],
     [{ weightDecay: -1 }, /weightDecay .* got -1/],
     [{ rectify: "yes" }, /rectify must be true or false, got "yes"/],
-    [{ smaThreshold: 3 }, /smaThreshold must be a number in \[4, .*got 3/],
+    [{ smaThreshold: 3 }, /smaThreshold must be a finite number >= 4, got 3/],
     [{ nonFinite: "ignore" }, /nonFinite must be one of "throw", "skip", "proceed", got "ignore"/],
   ];
   it.each(cases)("%j", (options, message) => {

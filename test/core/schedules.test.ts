@@ -49,6 +49,32 @@ describe("schedules", () => {
     expect(cosineDecay({ initial: 1, decaySteps: 10, restarts: true })(10)).toBe(1);
   });
 
+  it("cosineDecay with restarts agrees with a period-by-period walk, also far out", () => {
+    for (const [tMul, mMul] of [[1, 1], [2, 0.5], [1.5, 0.9]] as const) {
+      const s = cosineDecay({ initial: 1, decaySteps: 7, minValue: 0.01, restarts: { periodMultiplier: tMul, amplitudeMultiplier: mMul } });
+      let start = 0;
+      let length = 7;
+      let peak = 1;
+      for (let step = 0; step < 3000; step++) {
+        while (step >= start + length) {
+          start += length;
+          length *= tMul;
+          peak = 0.01 + (peak - 0.01) * mMul;
+        }
+        const expected = 0.01 + ((peak - 0.01) * (1 + Math.cos((Math.PI * (step - start)) / length))) / 2;
+        expect(Math.abs(s(step) - expected)).toBeLessThan(1e-12);
+      }
+      expect(Number.isFinite(s(1e12))).toBe(true); // closed form: no walk over past periods
+    }
+  });
+
+  it("built-in schedules carry their nominal peak; withWarmup keeps the inner schedule's", () => {
+    expect(stepDecay({ initial: 0.5, stepSize: 2 }).peak).toBe(0.5);
+    expect(withWarmup(cosineDecay({ initial: 1e-3, decaySteps: 10 }), 100).peak).toBe(1e-3);
+    expect(withWarmup(1e-3, 100).peak).toBe(1e-3);
+    expect(warmupLinearDecay({ initial: 2e-3, totalSteps: 10 }).peak).toBe(2e-3);
+  });
+
   it("warmupLinearDecay matches the official TF package's formula", () => {
     const s = warmupLinearDecay({ initial: 1e-3, totalSteps: 100, warmupProportion: 0.1, minLr: 1e-5 });
     // local step k = step + 1; warmup 10 steps; decay over 90 steps to 1e-5.

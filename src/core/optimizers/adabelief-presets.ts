@@ -1,6 +1,9 @@
 import type { AdaBeliefOptions } from "./adabelief.js";
 
-/** A complete AdaBelief configuration (every numeric and boolean option spelled out). */
+/**
+ * An AdaBelief configuration as the authors' table gives it: learning rate, betas, ε, weight decay and its
+ * kind, rectification, AMSGrad and fixed decay (the others keep their defaults).
+ */
 export type AdaBeliefPreset = Readonly<
   Required<Omit<AdaBeliefOptions, "nonFinite" | "smaThreshold" | "degeneratedToSgd" | "learningRate">> & {
     learningRate: number;
@@ -20,7 +23,7 @@ const base = { beta1: 0.9, beta2: 0.999, amsgrad: false, fixedDecay: false } as 
  *   `ganSmall`, `snGan` (large, spectral-norm GAN), `transformer`, `reinforcementLearning` (the table
  *   gives lr 1e-4…1e-3 and ε 1e-10…1e-12: the preset takes 1e-4 and 1e-12).
  */
-export const adabeliefPresets = Object.freeze({
+export const adabeliefPresets = deepFreeze({
   paper: { ...base, learningRate: 1e-3, epsilon: 1e-8, weightDecay: 0, weightDecouple: false, rectify: false },
   cifar: { ...base, learningRate: 1e-3, epsilon: 1e-8, weightDecay: 5e-4, weightDecouple: false, rectify: false },
   imagenet: { ...base, learningRate: 1e-3, epsilon: 1e-8, weightDecay: 1e-2, weightDecouple: true, rectify: false },
@@ -60,3 +63,8 @@ export const adabeliefPresets = Object.freeze({
     rectify: true,
   },
 } satisfies Record<string, AdaBeliefPreset>);
+
+function deepFreeze<T extends Record<string, object>>(o: T): { readonly [K in keyof T]: Readonly<T[K]> } {
+  for (const v of Object.values(o)) Object.freeze(v);
+  return Object.freeze(o);
+}

@@ -1,7 +1,7 @@
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
-import { check, stripUndefined } from "../validate.js";
+import { NON_FINITE_POLICIES, check, stripUndefined } from "../validate.js";
 import { warn } from "../warnings.js";
 
 /**
@@ -144,7 +144,8 @@ export const adabeliefRule: UpdateRule<AdaBeliefOptions, ResolvedAdaBeliefOption
 
   resolve(options) {
     check.knownKeys("AdaBelief", options, KNOWN);
-    const o = { ...ADABELIEF_DEFAULTS, ...stripUndefined(options) };
+    const given = stripUndefined(options);
+    const o = { ...ADABELIEF_DEFAULTS, ...given };
     const r: ResolvedAdaBeliefOptions = {
       learningRate: check.learningRate("learningRate", o.learningRate),
       beta1: check.beta("beta1", o.beta1),
@@ -156,8 +157,8 @@ export const adabeliefRule: UpdateRule<AdaBeliefOptions, ResolvedAdaBeliefOption
       rectify: check.boolean("rectify", o.rectify),
       degeneratedToSgd: check.boolean("degeneratedToSgd", o.degeneratedToSgd),
       amsgrad: check.boolean("amsgrad", o.amsgrad),
-      smaThreshold: check.inRange("smaThreshold", o.smaThreshold, 4, Number.MAX_VALUE),
-      nonFinite: check.oneOf("nonFinite", o.nonFinite, ["throw", "skip", "proceed"] as const),
+      smaThreshold: check.atLeast("smaThreshold", o.smaThreshold, 4),
+      nonFinite: check.oneOf("nonFinite", o.nonFinite, NON_FINITE_POLICIES),
     };
     if (r.amsgrad && r.rectify) {
       warn(
@@ -170,6 +171,24 @@ export const adabeliefRule: UpdateRule<AdaBeliefOptions, ResolvedAdaBeliefOption
         "AdaBelief: beta1 = 0 makes the residual g − m identically 0, so the denominator is only its ε floor " +
           "and steps become huge; use beta1 > 0",
       );
+    }
+    if (r.epsilon === 0) {
+      warn(
+        "AdaBelief: epsilon = 0 removes the denominator's floor: a coordinate whose gradient is always 0 " +
+          "gets 0/0 = NaN once the adaptive step starts; use epsilon > 0 (default 1e-16)",
+      );
+    }
+    if (r.weightDecouple && r.weightDecay > 0) {
+      const factor = r.fixedDecay ? 1 - r.weightDecay : typeof r.learningRate === "number" ? 1 - r.learningRate * r.weightDecay : 1;
+      if (factor <= 0) {
+        warn(
+          `AdaBelief: the decoupled decay factor ${r.fixedDecay ? "1 − weightDecay" : "1 − learningRate·weightDecay"} = ${factor} ` +
+            "is <= 0, so every step zeroes or flips the parameters",
+        );
+      }
+    }
+    if (!r.rectify && given.smaThreshold !== undefined) {
+      warn("AdaBelief: smaThreshold has no effect when rectify is false");
     }
     if (r.fixedDecay && !r.weightDecouple) {
       warn("AdaBelief: fixedDecay has no effect when weightDecouple is false (L2 decay is used)");
@@ -228,7 +247,7 @@ export const adabeliefRule: UpdateRule<AdaBeliefOptions, ResolvedAdaBeliefOption
       const r = g - mi;
       s[i] = beta2 * s[i]! + oneMinusBeta2 * r * r;
       s[i] = s[i]! + epsilon;
-      if (sMax !== undefined && s[i]! > sMax[i]!) sMax[i] = s[i]!;
+      if (sMax !== undefined) sMax[i] = Math.max(sMax[i]!, s[i]!);
       if (mode === AdaBeliefMode.Adaptive) {
         theta[i] = theta[i]! + (stepSize * mi) / (Math.sqrt(denomFrom[i]!) / sqrtBc2 + epsilon);
       } else if (mode === AdaBeliefMode.Sgd) {
@@ -250,10 +269,10 @@ export const adabeliefRule: UpdateRule<AdaBeliefOptions, ResolvedAdaBeliefOption
  * s_t = β2·s_{t−1} + (1 − β2)·(g − m_t)² + ε        ← ε is added into s and kept, every step
  * s_max = max(s_max, s_t)                            (amsgrad, used only without rectify)
  * rectify = false:  θ ← θ − α/(1 − β1^t) · m_t / (√(s_t / (1 − β2^t)) + ε)
- * rectify = true:   ρ∞ = 2/(1 − β2) − 1,  ρ_t = ρ∞ − 2t·β2^t/(1 − β2^t)
- *   ρ_t ≥ 5:        θ ← θ − α·r_t · m_t / (√s_t + ε),
+ * rectify = true:   ρ∞ = 2/(1 − β2) − 1,  ρ_t = ρ∞ − 2t·β2^t/(1 − β2^t),  ρ* = smaThreshold (default 5)
+ *   ρ_t ≥ ρ*:       θ ← θ − α·r_t · m_t / (√s_t + ε),
  *                   r_t = √((1 − β2^t)(ρ_t − 4)(ρ_t − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρ_t)) / (1 − β1^t)
- *   ρ_t < 5:        θ ← θ − α·m_t/(1 − β1^t)   (degeneratedToSgd; otherwise θ is not moved)
+ *   ρ_t < ρ*:       θ ← θ − α·m_t/(1 − β1^t)   (degeneratedToSgd; otherwise θ is not moved)
  * ```
  *
  * Defaults (official 0.2.1): α 1e-3, β (0.9, 0.999), ε 1e-16, λ 0, weightDecouple true, fixedDecay false,

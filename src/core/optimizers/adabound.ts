@@ -2,7 +2,7 @@ import { OptionError } from "../errors.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
-import { check, learningRateAt, stripUndefined } from "../validate.js";
+import { NON_FINITE_POLICIES, check, nominalLearningRate, stripUndefined } from "../validate.js";
 import { warn } from "../warnings.js";
 
 /**
@@ -11,8 +11,9 @@ import { warn } from "../warnings.js";
  */
 export interface AdaBoundOptions extends CommonOptions {
   /**
-   * Adam-phase step size α. Default `1e-3`. May be a schedule; its value at step 0 is the base learning
-   * rate the bounds are scaled by (see {@link AdaBound}), so a schedule must not start at 0.
+   * Adam-phase step size α. Default `1e-3`. May be a schedule; its nominal rate (a built-in schedule's
+   * `peak`, else its value at step 0) is the base learning rate the bounds are scaled by (see
+   * {@link AdaBound}), so it must not be 0.
    */
   learningRate?: CommonOptions["learningRate"];
   /** β1, decay of the gradient EMA `m`. Default `0.9`. In [0, 1). */
@@ -45,7 +46,7 @@ export interface ResolvedAdaBoundOptions extends ResolvedCommon {
   amsbound: boolean;
   /**
    * The learning rate recorded at construction (`base_lr` in the reference): the constant learning rate, or
-   * the schedule's value at step 0. Derived, not an option.
+   * the schedule's nominal rate (`peak` of a built-in schedule, else its value at step 0). Derived, not an option.
    */
   baseLearningRate: number;
 }
@@ -107,12 +108,12 @@ export const adaboundRule: UpdateRule<AdaBoundOptions, ResolvedAdaBoundOptions, 
     check.knownKeys("AdaBound", options, KNOWN);
     const o = { ...ADABOUND_DEFAULTS, ...stripUndefined(options) };
     const learningRate = check.learningRate("learningRate", o.learningRate);
-    const baseLearningRate = learningRateAt(learningRate, 0);
+    const baseLearningRate = nominalLearningRate(learningRate);
     if (!(baseLearningRate > 0)) {
       throw new OptionError(
         typeof learningRate === "function"
-          ? `learningRate schedule returned 0 at step 0; AdaBound scales finalLr by lr/base_lr with base_lr = the ` +
-              `schedule's value at step 0, so it must be > 0`
+          ? `learningRate schedule has a nominal learning rate of 0 (its peak, or its value at step 0); AdaBound ` +
+              `scales finalLr by lr/base_lr, so it must be > 0`
           : `learningRate must be > 0 for AdaBound (the bounds scale finalLr by lr/base_lr), got 0`,
       );
     }
@@ -125,7 +126,7 @@ export const adaboundRule: UpdateRule<AdaBoundOptions, ResolvedAdaBoundOptions, 
       epsilon: check.nonNegative("epsilon", o.epsilon),
       weightDecay: check.nonNegative("weightDecay", o.weightDecay),
       amsbound: check.boolean("amsbound", o.amsbound),
-      nonFinite: check.oneOf("nonFinite", o.nonFinite, ["throw", "skip", "proceed"] as const),
+      nonFinite: check.oneOf("nonFinite", o.nonFinite, NON_FINITE_POLICIES),
       baseLearningRate,
     };
     if (r.finalLr === 0 && r.gamma > 0) {
@@ -175,7 +176,7 @@ export const adaboundRule: UpdateRule<AdaBoundOptions, ResolvedAdaBoundOptions, 
       const g = l2 !== 0 ? grad[i]! + l2 * theta[i]! : grad[i]!;
       m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
       v[i] = beta2 * v[i]! + oneMinusBeta2 * g * g;
-      if (vMax !== undefined && v[i]! > vMax[i]!) vMax[i] = v[i]!;
+      if (vMax !== undefined) vMax[i] = Math.max(vMax[i]!, v[i]!);
       const eta = stepSize / (Math.sqrt(denomFrom[i]!) + epsilon);
       // torch.clamp(x, lo, hi) = min(max(x, lo), hi); NaN stays NaN.
       const clamped = eta < lower ? lower : eta > upper ? upper : eta;
@@ -203,9 +204,9 @@ export const adaboundRule: UpdateRule<AdaBoundOptions, ResolvedAdaBoundOptions, 
  *
  * **Learning-rate schedules.** The reference records `base_lr` = the learning rate at construction and scales
  * `finalLr` by `lr/base_lr` at every step, so a scheduler moves the bounds too. Here α_0 (`base_lr`) is the
- * schedule's value at step 0, available as `options.baseLearningRate`; a schedule that starts at 0 (or a
- * constant learning rate of 0) is rejected at construction, where the reference would divide by zero at
- * the first step.
+ * schedule's nominal rate — the `peak` a built-in schedule carries (so a warmup does not inflate the
+ * bounds), else the schedule's value at step 0 — available as `options.baseLearningRate`. A nominal rate of
+ * 0 is rejected at construction, where the reference would divide by zero at the first step.
  *
  * Behaviour of the reference, kept on purpose: neither ε nor √v is bias-corrected; the bias corrections
  * sit inside α_t, so a step that hits a bound uses m_t **without** 1/(1 − β1^t) (the first step on a steep

@@ -1,7 +1,7 @@
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
-import { check, stripUndefined } from "../validate.js";
+import { NON_FINITE_POLICIES, check, stripUndefined } from "../validate.js";
 import { warn } from "../warnings.js";
 
 /**
@@ -92,7 +92,7 @@ function makeAdamRule(
         epsilon: check.nonNegative("epsilon", o.epsilon),
         weightDecay: check.nonNegative("weightDecay", o.weightDecay),
         amsgrad: check.boolean("amsgrad", o.amsgrad),
-        nonFinite: check.oneOf("nonFinite", o.nonFinite, ["throw", "skip", "proceed"] as const),
+        nonFinite: check.oneOf("nonFinite", o.nonFinite, NON_FINITE_POLICIES),
       };
       if (r.epsilon === 0) {
         warn(

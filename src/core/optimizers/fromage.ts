@@ -1,7 +1,7 @@
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
-import { check, stripUndefined } from "../validate.js";
+import { NON_FINITE_POLICIES, check, stripUndefined } from "../validate.js";
 
 /**
  * Options of {@link Fromage}. The reference (`optimizers/Fromage.py` of the AdaBelief repository, from
@@ -50,7 +50,7 @@ export const fromageRule: UpdateRule<FromageOptions, ResolvedFromageOptions, Fro
     const o = { ...FROMAGE_DEFAULTS, ...stripUndefined(options) };
     return {
       learningRate: check.learningRate("learningRate", o.learningRate),
-      nonFinite: check.oneOf("nonFinite", o.nonFinite, ["throw", "skip", "proceed"] as const),
+      nonFinite: check.oneOf("nonFinite", o.nonFinite, NON_FINITE_POLICIES),
     };
   },
 

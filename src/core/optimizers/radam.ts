@@ -2,7 +2,7 @@ import { OptionError } from "../errors.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
-import { check, stripUndefined } from "../validate.js";
+import { NON_FINITE_POLICIES, check, stripUndefined } from "../validate.js";
 import { warn } from "../warnings.js";
 import { rectification, rho } from "./adabelief.js";
 
@@ -118,9 +118,9 @@ export const radamRule: UpdateRule<RAdamOptions, ResolvedRAdamOptions, RAdamCoef
     const given = stripUndefined(options);
     const o = { ...RADAM_DEFAULTS, ...given };
     const variant = check.oneOf("variant", o.variant, ["pytorch", "paper"] as const);
-    if (variant === "pytorch" && given.degeneratedToSgd !== undefined) {
+    if (variant === "pytorch" && given.degeneratedToSgd === false) {
       throw new OptionError(
-        `RAdam: degeneratedToSgd (got ${String(given.degeneratedToSgd)}) applies only to variant "paper"; ` +
+        `RAdam: degeneratedToSgd false applies only to variant "paper"; ` +
           `variant "pytorch" always takes SGD-like warm-up steps`,
       );
     }
@@ -132,7 +132,7 @@ export const radamRule: UpdateRule<RAdamOptions, ResolvedRAdamOptions, RAdamCoef
       weightDecay: check.nonNegative("weightDecay", o.weightDecay),
       variant,
       degeneratedToSgd: check.boolean("degeneratedToSgd", o.degeneratedToSgd),
-      nonFinite: check.oneOf("nonFinite", o.nonFinite, ["throw", "skip", "proceed"] as const),
+      nonFinite: check.oneOf("nonFinite", o.nonFinite, NON_FINITE_POLICIES),
     };
     if (r.epsilon === 0) {
       warn(

@@ -2,7 +2,7 @@ import { OptionError } from "../errors.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
-import { check, stripUndefined } from "../validate.js";
+import { NON_FINITE_POLICIES, check, stripUndefined } from "../validate.js";
 import { warn } from "../warnings.js";
 
 /**
@@ -79,7 +79,7 @@ export const sgdRule: UpdateRule<SGDOptions, ResolvedSGDOptions, SGDCoefficients
       dampening: check.inRange("dampening", o.dampening, 0, 1),
       nesterov: check.boolean("nesterov", o.nesterov),
       weightDecay: check.nonNegative("weightDecay", o.weightDecay),
-      nonFinite: check.oneOf("nonFinite", o.nonFinite, ["throw", "skip", "proceed"] as const),
+      nonFinite: check.oneOf("nonFinite", o.nonFinite, NON_FINITE_POLICIES),
     };
     if (r.nesterov && r.momentum === 0) {
       throw new OptionError(

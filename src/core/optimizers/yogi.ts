@@ -1,7 +1,7 @@
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
-import { check, stripUndefined } from "../validate.js";
+import { NON_FINITE_POLICIES, check, stripUndefined } from "../validate.js";
 
 /**
  * Options of {@link Yogi}. Every option is optional; the defaults are those of the reference code the
@@ -87,7 +87,7 @@ export const yogiRule: UpdateRule<YogiOptions, ResolvedYogiOptions, YogiCoeffici
       epsilon: check.nonNegative("epsilon", o.epsilon),
       initialAccumulator: check.nonNegative("initialAccumulator", o.initialAccumulator),
       weightDecay: check.nonNegative("weightDecay", o.weightDecay),
-      nonFinite: check.oneOf("nonFinite", o.nonFinite, ["throw", "skip", "proceed"] as const),
+      nonFinite: check.oneOf("nonFinite", o.nonFinite, NON_FINITE_POLICIES),
     };
   },
 
