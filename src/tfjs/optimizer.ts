@@ -1,0 +1,308 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { GradientMismatchError, NonFiniteGradientError, OptionError } from "../core/errors.js";
+import type { CommonOptions, ResolvedCommon, UpdateRule } from "../core/rule.js";
+import { check, learningRateAt } from "../core/validate.js";
+import type { ClipOptions } from "./clip.js";
+import { OptimizerState, type NamedTensor } from "./state.js";
+import type { TensorRule } from "./tensor/rule.js";
+import {
+  canFuse,
+  runCpu,
+  runTensor,
+  runWasm,
+  scanNonFinite,
+  selectRoute,
+  type KernelChoice,
+  type UpdatePath,
+  type Work,
+} from "./update.js";
+
+/** Options every TensorFlow.js optimizer of this package takes besides its core options. */
+export interface TfjsExtraOptions extends ClipOptions {
+  /** Which update paths may be used; default `"auto"`. See {@link KernelChoice}. */
+  kernel?: KernelChoice;
+}
+
+/** A core optimizer's options plus {@link TfjsExtraOptions}. */
+export type TfjsOptions<O extends CommonOptions> = O & TfjsExtraOptions;
+
+/** A gradient in `applyGradients`'s array form (TensorFlow.js does not export its `NamedTensor` type). */
+export type { NamedTensor };
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(",")}]`;
+}
+
+function show(value: unknown): string {
+  if (typeof value === "function") return "a function";
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/**
+ * A `tf.Optimizer` driven by one of the core's {@link UpdateRule}s, so the math lives in one place. Each
+ * optimizer of `adabelief/tfjs` is a thin subclass (e.g. {@link AdaBeliefOptimizer}).
+ *
+ * What it adds over TensorFlow.js's own optimizers:
+ * - **Fused in-place updates.** On the cpu backend the core's update loop runs in place on the tensors'
+ *   storage; on the wasm backend a SIMD kernel (or the same loop) runs in place on the backend's heap; on
+ *   other backends (webgl, webgpu) a tensor-op form of the rule runs inside `tidy`. A buffer shared with
+ *   another tensor (`tf.variable(x)`, `clone`) is copied before it is written. No temporaries per step on
+ *   the fused paths.
+ * - **State keyed by variable**, not by position in the call (tfjs#4290); state is exactly the rule's slots.
+ * - **Checks before changes**: unknown variables, wrong shapes or dtypes, non-finite gradients (per the
+ *   `nonFinite` option), a loaded state that does not fit: a clear error naming the variable, nothing
+ *   changed.
+ * - Learning-rate schedules, weight decay and gradient clipping (`clipGlobalNorm`, `clipValue`).
+ *
+ * Caveat of updating in place on the cpu backend: TensorFlow.js hands out a tensor's storage itself from
+ * `dataSync()`/`data()`, and keeps a typed array passed to `tf.tensor(array)` as the storage without a copy.
+ * Such arrays, when they belong to a trained variable, show later updates (with TensorFlow.js's own
+ * optimizers they kept the old values, since every step allocated new tensors). Copy them if you keep them.
+ */
+export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedCommon, C>
+  extends tf.Optimizer
+{
+  /** The core update rule. */
+  readonly rule: UpdateRule<O, R, C>;
+  /** The resolved core options (defaults applied). */
+  readonly options: Readonly<R>;
+  /** Global-norm clipping threshold, if any. */
+  readonly clipGlobalNorm: number | undefined;
+  /** Value clipping threshold, if any. */
+  readonly clipValue: number | undefined;
+  /** Which update paths may be used. */
+  readonly kernel: KernelChoice;
+  /** Names of the per-variable state slots, in order. */
+  readonly slotNames: readonly string[];
+  private readonly tensorRule: TensorRule<C>;
+  private readonly userOptions: Readonly<Record<string, unknown>>;
+  private readonly slotInit: readonly number[];
+  private readonly state: OptimizerState;
+  private lastPath: UpdatePath | null = null;
+  private disposed = false;
+
+  /**
+   * @param rule - the core rule.
+   * @param tensorRule - the same rule as tensor ops.
+   * @param options - the rule's options plus {@link TfjsExtraOptions}.
+   */
+  protected constructor(
+    rule: UpdateRule<O, R, C>,
+    tensorRule: TensorRule<C>,
+    options: TfjsOptions<O> | undefined,
+  ) {
+    super();
+    if (
+      options !== undefined &&
+      (typeof options !== "object" || options === null || Array.isArray(options))
+    ) {
+      throw new OptionError(`${rule.name}: options must be an object, got ${show(options)}`);
+    }
+    const { clipGlobalNorm, clipValue, kernel, ...core } = options ?? ({} as TfjsOptions<O>);
+    this.rule = rule;
+    this.clipGlobalNorm =
+      clipGlobalNorm === undefined ? undefined : check.positive("clipGlobalNorm", clipGlobalNorm);
+    this.clipValue = clipValue === undefined ? undefined : check.positive("clipValue", clipValue);
+    this.kernel =
+      kernel === undefined ? "auto" : check.oneOf("kernel", kernel, ["auto", "loop", "tensor"] as const);
+    this.options = Object.freeze(rule.resolve(core as O));
+    this.userOptions = Object.freeze(
+      Object.fromEntries(Object.entries(core).filter(([, v]) => v !== undefined)),
+    );
+    this.slotNames = Object.freeze([...rule.slots(this.options)]);
+    this.slotInit = this.slotNames.map((s) => rule.initialValue(s, this.options));
+    this.tensorRule = tensorRule;
+    this.state = new OptimizerState(rule.name, this.slotNames);
+  }
+
+  /** The update path the last step took (`null` before the first step); for diagnostics and tests. */
+  get lastUpdatePath(): UpdatePath | null {
+    return this.lastPath;
+  }
+
+  /** The learning rate the next update will use (the schedule evaluated at {@link RuleOptimizer.iterations}). */
+  get currentLearningRate(): number {
+    return learningRateAt(this.options.learningRate, this.iterations);
+  }
+
+  /**
+   * Applies one update to the variables named in `variableGradients` (a map from variable name to
+   * gradient, or TensorFlow.js's array form `{name, tensor}[]`). `null` gradients are skipped. Gradients
+   * are only read. Everything is checked before anything changes: an unknown variable name, a gradient whose
+   * shape or dtype differs from its variable's, a variable given twice, a non-finite gradient (option
+   * `nonFinite`) or a loaded state that does not fit throws and leaves variables, state and the step count
+   * as they were. With `nonFinite: "skip"` such a step is skipped silently.
+   */
+  applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    this.assertLive("applyGradients");
+    const name = this.rule.name;
+    const works = this.collect(variableGradients);
+    this.state.prune();
+    this.state.checkSlots(works.map((w) => w.variable));
+    const binding = this.state.checkPending(works.map((w) => w.variable));
+    const lr = learningRateAt(this.options.learningRate, this.iterations);
+    const route = selectRoute(this.kernel);
+    if (this.options.nonFinite !== "proceed") {
+      const hit = scanNonFinite(
+        route,
+        works.map((w) => w.grad),
+      );
+      if (hit) {
+        if (this.options.nonFinite === "skip") return;
+        throw new NonFiniteGradientError(
+          `${name}.applyGradients: the gradient of variable "${works[hit.index]!.name}" has ${hit.value} at index ${hit.at}; ` +
+            `nothing was changed (option nonFinite: "throw")`,
+        );
+      }
+    }
+    // Validation is over: from here on the step is applied.
+    if (binding) this.state.commitPending(works.map((w) => w.variable));
+    const items: Work[] = works.map((w) => ({ entry: this.state.entry(w.variable), grad: w.grad }));
+    const ctx = {
+      rule: this.rule as unknown as UpdateRule<never, ResolvedCommon, C>,
+      tensorRule: this.tensorRule,
+      slotInit: this.slotInit,
+      clip: { clipGlobalNorm: this.clipGlobalNorm, clipValue: this.clipValue },
+      c: this.rule.coefficients(this.iterations + 1, lr, this.options),
+    };
+    if (route.kind !== "tensor" && canFuse(route, items)) {
+      if (route.kind === "cpu") {
+        runCpu(route.cpu, items, ctx);
+        this.lastPath = "cpu";
+      } else {
+        this.lastPath = runWasm(route.wasm, route.simd, items, ctx);
+      }
+    } else {
+      runTensor(items, ctx);
+      this.lastPath = "tensor";
+    }
+    this.incrementIterations();
+  }
+
+  private collect(
+    variableGradients: tf.NamedTensorMap | NamedTensor[],
+  ): { name: string; variable: tf.Variable; grad: tf.Tensor }[] {
+    const name = this.rule.name;
+    const fail = (what: string): never => {
+      throw new GradientMismatchError(`${name}.applyGradients: ${what}; nothing was changed`);
+    };
+    if (typeof variableGradients !== "object" || variableGradients === null) {
+      fail(
+        `expected a map {variableName: gradient} or an array [{name, tensor}], got ${show(variableGradients)}`,
+      );
+    }
+    const list: { name: unknown; tensor: unknown }[] = Array.isArray(variableGradients)
+      ? variableGradients.map((e, i) => {
+          if (typeof e !== "object" || e === null)
+            fail(`entry ${i} of the gradient array is ${show(e)}, not {name, tensor}`);
+          return e;
+        })
+      : Object.keys(variableGradients).map((k) => ({ name: k, tensor: variableGradients[k] }));
+    const registered = tf.engine().registeredVariables;
+    const seen = new Set<tf.Variable>();
+    const out: { name: string; variable: tf.Variable; grad: tf.Tensor }[] = [];
+    for (const { name: varName, tensor } of list) {
+      if (tensor === null || tensor === undefined) continue;
+      if (typeof varName !== "string")
+        fail(`a gradient has the name ${show(varName)}; names must be strings`);
+      const v = varName as string;
+      const variable = Object.prototype.hasOwnProperty.call(registered, v) ? registered[v] : undefined;
+      if (!variable) fail(`there is no registered variable named "${v}"`);
+      if (!(tensor instanceof tf.Tensor))
+        fail(`the gradient of variable "${v}" is ${show(tensor)}, not a tf.Tensor`);
+      const grad = tensor as tf.Tensor;
+      if (grad.isDisposed) fail(`the gradient of variable "${v}" is a disposed tensor`);
+      if (seen.has(variable!)) fail(`variable "${v}" has more than one gradient`);
+      seen.add(variable!);
+      if (variable!.dtype !== "float32")
+        fail(`variable "${v}" has dtype ${variable!.dtype}; only float32 variables can be trained`);
+      if (grad.dtype !== "float32")
+        fail(`the gradient of variable "${v}" has dtype ${grad.dtype}, expected float32`);
+      if (!tf.util.arraysEqual(grad.shape, variable!.shape)) {
+        fail(
+          `the gradient of variable "${v}" has shape ${shapeText(grad.shape)} but the variable has shape ${shapeText(variable!.shape)}`,
+        );
+      }
+      out.push({ name: v, variable: variable!, grad });
+    }
+    return out;
+  }
+
+  /**
+   * `[iter, ...slots]`: the step count as an int32 scalar named `iter`, then each variable's slots named
+   * `<variable name>/<slot>` (e.g. `dense_Dense1/kernel/m`), variables in the order the optimizer first saw
+   * them. The tensors are the optimizer's own (do not dispose them); the `iter` scalar is cached, so
+   * `model.save` does not leak it (tfjs#8238).
+   */
+  override async getWeights(): Promise<NamedTensor[]> {
+    this.assertLive("getWeights");
+    return [this.state.iterWeight(this.iterations), ...this.state.weights()];
+  }
+
+  /**
+   * Restores `[iter, ...slots]` as written by {@link RuleOptimizer.getWeights} (of the same optimizer class
+   * and options). The slots are bound to variables **by position**: to the variables this optimizer already
+   * has state for, in the order it first saw them; or, on a fresh optimizer (as after `tf.loadLayersModel`),
+   * to the variables of the next `applyGradients` call, in that call's order — which works after variables
+   * were renamed on load. Everything is checked first (names, slot count, shapes); a mismatch throws a
+   * `StateError` naming the variable and changes nothing. The caller keeps ownership of the tensors passed.
+   */
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    this.assertLive("setWeights");
+    const loaded = await this.state.load(weightValues);
+    this.state.install(loaded);
+    this.iterations_ = loaded.iterations;
+  }
+
+  /**
+   * The options as given to the constructor (core options plus clipping and `kernel`), for
+   * `model.save(…, {includeOptimizer: true})`; defaults are not written, so a loaded optimizer applies the
+   * defaults of the library version that loads it. A learning-rate schedule (a function) cannot be
+   * serialised: this throws an `OptionError` then — save the model without `includeOptimizer`, or construct
+   * the optimizer with a numeric learning rate to save it.
+   */
+  getConfig(): tf.serialization.ConfigDict {
+    const config: tf.serialization.ConfigDict = {};
+    for (const [key, value] of Object.entries(this.userOptions)) {
+      if (typeof value === "function") {
+        throw new OptionError(
+          `${this.rule.name}.getConfig: option ${key} is a schedule function, which cannot be serialised; ` +
+            `save the model without includeOptimizer, or use a numeric ${key}`,
+        );
+      }
+      config[key] = value as tf.serialization.ConfigDictValue;
+    }
+    if (this.clipGlobalNorm !== undefined) config["clipGlobalNorm"] = this.clipGlobalNorm;
+    if (this.clipValue !== undefined) config["clipValue"] = this.clipValue;
+    if (this.kernel !== "auto") config["kernel"] = this.kernel;
+    return config;
+  }
+
+  /**
+   * Rebuilds an optimizer from {@link RuleOptimizer.getConfig}'s output (called by `tf.loadLayersModel`,
+   * which adds a `customObjects` entry to the config; it is ignored).
+   */
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const { customObjects: _unused, ...options } = config ?? {};
+    void _unused;
+    return new cls(options);
+  }
+
+  /** Frees every tensor the optimizer owns (slots, loaded state, the cached `iter` scalar). Idempotent. */
+  override dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.state.dispose();
+  }
+
+  private assertLive(method: string): void {
+    if (this.disposed) throw new Error(`${this.rule.name}.${method}: the optimizer was disposed`);
+  }
+}

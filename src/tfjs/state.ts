@@ -1,0 +1,257 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { StateError } from "../core/errors.js";
+import type { Entry } from "./update.js";
+
+/** A named tensor, as in `applyGradients`'s array form and `getWeights` (not exported by TensorFlow.js). */
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
+/** A validated `setWeights` payload, copied out of the caller's tensors. */
+export interface LoadedState {
+  iterations: number;
+  groups: { names: string[]; shape: number[]; values: Float32Array[] }[];
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(",")}]`;
+}
+
+/**
+ * The per-variable state of one TensorFlow.js optimizer: slots keyed by the variable itself (not by its
+ * position in a call, tfjs#4290), a loaded state waiting to be bound, and the cached `iter` scalar.
+ */
+export class OptimizerState {
+  private readonly entries = new Map<tf.Variable, Entry>();
+  private pending: { names: string[][]; slots: tf.Tensor[][] } | null = null;
+  private iter: { value: number; tensor: tf.Tensor } | null = null;
+
+  /**
+   * @param owner - the optimizer's name, for messages.
+   * @param slotNames - the rule's slot names, in order.
+   */
+  constructor(
+    private readonly owner: string,
+    private readonly slotNames: readonly string[],
+  ) {}
+
+  /** The entry of a variable, created (without slots) on first use. */
+  entry(variable: tf.Variable): Entry {
+    let e = this.entries.get(variable);
+    if (!e) {
+      e = { variable, slots: [] };
+      this.entries.set(variable, e);
+    }
+    return e;
+  }
+
+  /**
+   * Throws a `StateError` when a slot of one of these variables was disposed from outside (the tensors
+   * `getWeights` returns belong to the optimizer).
+   */
+  checkSlots(variables: readonly tf.Variable[]): void {
+    for (const v of variables) {
+      const e = this.entries.get(v);
+      const k = e ? e.slots.findIndex((s) => s.isDisposed) : -1;
+      if (k >= 0) {
+        throw new StateError(
+          `${this.owner}.applyGradients: slot "${v.name}/${this.slotNames[k]}" was disposed; the tensors returned by ` +
+            `getWeights belong to the optimizer and must not be disposed. Nothing was changed`,
+        );
+      }
+    }
+  }
+
+  /** Number of variables with state. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Drops (and frees) the state of variables that were disposed. */
+  prune(): void {
+    for (const [v, e] of this.entries) {
+      if (v.isDisposed) {
+        for (const s of e.slots) s.dispose();
+        this.entries.delete(v);
+      }
+    }
+  }
+
+  /**
+   * Checks that a pending loaded state fits the variables of the coming step (same count, same shapes,
+   * bound by position). Returns whether there is a pending state to bind; throws a `StateError` otherwise.
+   */
+  checkPending(variables: readonly tf.Variable[]): boolean {
+    const p = this.pending;
+    if (!p) return false;
+    const fail = (what: string): never => {
+      throw new StateError(`${this.owner}.applyGradients: ${what}; nothing was changed`);
+    };
+    if (variables.length !== p.slots.length) {
+      fail(
+        `the optimizer state loaded by setWeights has slots for ${p.slots.length} variables but this step updates ` +
+          `${variables.length}; loaded slots are bound to the step's variables by position, so the same variables must be trained in the same order`,
+      );
+    }
+    variables.forEach((v, i) => {
+      const s = p.slots[i]![0];
+      if (s && !tf.util.arraysEqual(s.shape, v.shape)) {
+        fail(
+          `the loaded slot "${p.names[i]![0]}" (variable ${i}) has shape ${shapeText(s.shape)} but variable "${v.name}" ` +
+            `at that position has shape ${shapeText(v.shape)}`,
+        );
+      }
+    });
+    return true;
+  }
+
+  /** Binds the pending loaded state to the variables of the step (checked by {@link checkPending}). */
+  commitPending(variables: readonly tf.Variable[]): void {
+    const p = this.pending!;
+    variables.forEach((v, i) => {
+      const e = this.entry(v);
+      for (const s of e.slots) s.dispose();
+      e.slots = p.slots[i]!;
+    });
+    this.pending = null;
+  }
+
+  /** The slots as named tensors: `<variable name>/<slot>`, variables in first-seen order (or the pending ones). */
+  weights(): { name: string; tensor: tf.Tensor }[] {
+    this.prune();
+    const out: { name: string; tensor: tf.Tensor }[] = [];
+    if (this.pending) {
+      this.pending.slots.forEach((group, i) =>
+        group.forEach((t, k) => out.push({ name: this.pending!.names[i]![k]!, tensor: t })),
+      );
+      return out;
+    }
+    for (const e of this.entries.values()) {
+      e.slots.forEach((t, k) => out.push({ name: `${e.variable.name}/${this.slotNames[k]}`, tensor: t }));
+    }
+    return out;
+  }
+
+  /** The cached int32 `iter` scalar (recreated only when the count changed or someone disposed it). */
+  iterWeight(iterations: number): { name: string; tensor: tf.Tensor } {
+    if (!this.iter || this.iter.value !== iterations || this.iter.tensor.isDisposed) {
+      if (this.iter && !this.iter.tensor.isDisposed) this.iter.tensor.dispose();
+      this.iter = { value: iterations, tensor: tf.keep(tf.scalar(iterations, "int32")) };
+    }
+    return { name: "iter", tensor: this.iter.tensor };
+  }
+
+  /** Validates a `setWeights` payload and copies its values; changes nothing. */
+  async load(weightValues: readonly { name: string; tensor: tf.Tensor }[]): Promise<LoadedState> {
+    const fail = (what: string): never => {
+      throw new StateError(`${this.owner}.setWeights: ${what}; the optimizer was not changed`);
+    };
+    const k = this.slotNames.length;
+    const layout = `[iter, then for each variable its ${k} slot(s) ${this.slotNames.join(", ")}]`;
+    if (!Array.isArray(weightValues) || weightValues.length === 0) fail(`expected an array ${layout}`);
+    weightValues.forEach((w, i) => {
+      if (
+        typeof w !== "object" ||
+        w === null ||
+        typeof w.name !== "string" ||
+        !(w.tensor instanceof tf.Tensor)
+      ) {
+        fail(`weight ${i} is not a {name, tensor} pair`);
+      }
+      if (w.tensor.isDisposed) fail(`weight ${i} ("${w.name}") is a disposed tensor`);
+    });
+    const [iter, ...rest] = weightValues;
+    if (iter!.name !== "iter" || iter!.tensor.size !== 1) {
+      fail(
+        `the first weight must be the step count "iter" (one number), got "${iter!.name}" of shape ${shapeText(iter!.tensor.shape)}`,
+      );
+    }
+    const iterations = Number((await iter!.tensor.data())[0]);
+    if (!Number.isSafeInteger(iterations) || iterations < 0)
+      fail(`iter must be an integer >= 0, got ${iterations}`);
+    if (k === 0 ? rest.length !== 0 : rest.length % k !== 0) {
+      fail(
+        `got ${rest.length} slot tensors, which is not a whole number of variables at ${k} slot(s) each; expected ${layout}`,
+      );
+    }
+    const groups: LoadedState["groups"] = [];
+    for (let g = 0; k > 0 && g < rest.length / k; g++) {
+      const members = rest.slice(g * k, g * k + k);
+      const shape = members[0]!.tensor.shape;
+      members.forEach((w, j) => {
+        if (!w.name.endsWith(`/${this.slotNames[j]}`)) {
+          fail(
+            `weight ${1 + g * k + j} is named "${w.name}" but slot ${j} of each variable must be named "<variable>/${this.slotNames[j]}"; expected ${layout}`,
+          );
+        }
+        if (w.tensor.dtype !== "float32")
+          fail(`slot "${w.name}" has dtype ${w.tensor.dtype}, expected float32`);
+        if (!tf.util.arraysEqual(w.tensor.shape, shape)) {
+          fail(
+            `slot "${w.name}" has shape ${shapeText(w.tensor.shape)} but "${members[0]!.name}" has ${shapeText(shape)}`,
+          );
+        }
+      });
+      const values = await Promise.all(
+        members.map(async (w) => Float32Array.from(await w.tensor.data<"float32">())),
+      );
+      groups.push({ names: members.map((w) => w.name), shape: [...shape], values });
+    }
+    return { iterations, groups };
+  }
+
+  /**
+   * Installs a loaded state: bound by position to the variables that already have state (their count and
+   * shapes must match), or kept pending until the next step when there are none. Checks before changing.
+   */
+  install(loaded: LoadedState): void {
+    const bound = [...this.entries.values()].filter((e) => e.slots.length > 0);
+    if (bound.length > 0) {
+      const fail = (what: string): never => {
+        throw new StateError(`${this.owner}.setWeights: ${what}; the optimizer was not changed`);
+      };
+      if (bound.length !== loaded.groups.length) {
+        fail(
+          `the weights hold slots for ${loaded.groups.length} variables but this optimizer has state for ${bound.length} ` +
+            `(bound by position, in the order it first saw them)`,
+        );
+      }
+      bound.forEach((e, i) => {
+        const g = loaded.groups[i]!;
+        if (!tf.util.arraysEqual(g.shape, e.variable.shape)) {
+          fail(
+            `slot "${g.names[0]}" has shape ${shapeText(g.shape)} but variable "${e.variable.name}" at position ${i} has shape ${shapeText(e.variable.shape)}`,
+          );
+        }
+      });
+      bound.forEach((e, i) => {
+        const g = loaded.groups[i]!;
+        for (const s of e.slots) s.dispose();
+        e.slots = g.values.map((v) => tf.keep(tf.tensor(v, g.shape, "float32")));
+      });
+      return;
+    }
+    this.disposePending();
+    if (loaded.groups.length > 0) {
+      this.pending = {
+        names: loaded.groups.map((g) => g.names),
+        slots: loaded.groups.map((g) => g.values.map((v) => tf.keep(tf.tensor(v, g.shape, "float32")))),
+      };
+    }
+  }
+
+  private disposePending(): void {
+    if (this.pending) for (const group of this.pending.slots) for (const t of group) t.dispose();
+    this.pending = null;
+  }
+
+  /** Frees every tensor held. */
+  dispose(): void {
+    for (const e of this.entries.values()) for (const s of e.slots) s.dispose();
+    this.entries.clear();
+    this.disposePending();
+    if (this.iter && !this.iter.tensor.isDisposed) this.iter.tensor.dispose();
+    this.iter = null;
+  }
+}

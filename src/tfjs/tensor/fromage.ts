@@ -1,0 +1,20 @@
+import * as tf from "@tensorflow/tfjs-core";
+import type { FromageCoefficients } from "../../core/optimizers/fromage.js";
+import type { TensorRule } from "./rule.js";
+
+/**
+ * Fromage's update (see `fromageRule.update` in the core) as TensorFlow.js ops. The norms are per
+ * variable and accumulated in float32 here (double in the core).
+ */
+export const fromageTensorRule: TensorRule<FromageCoefficients> = {
+  elementwise: false,
+  update(theta, grad, _slots, c) {
+    const shrink = Math.fround(c.shrink);
+    const nTheta = tf.norm(theta);
+    const nGrad = tf.norm(grad);
+    const both = tf.logicalAnd(tf.greater(nTheta, 0), tf.greater(nGrad, 0));
+    const ratio = tf.where(both, tf.div(nTheta, nGrad), tf.onesLike(nTheta));
+    const th = tf.div(tf.sub(theta, tf.mul(tf.mul(grad, ratio), c.lr)), shrink);
+    return { theta: th, slots: [] };
+  },
+};
