@@ -167,6 +167,24 @@ function writtenIds(works: readonly Work[]): Set<object> {
   return ids;
 }
 
+/**
+ * Variable buffers the cpu path has made its own. The cpu backend keeps, without copying, a typed array
+ * passed to `tf.tensor(array)`, so a refCount of 1 does not prove nobody else holds the array: the first
+ * in-place write to a variable's buffer is preceded by one private copy.
+ */
+const ownedCpu = new WeakSet<object>();
+
+function takeOwnership(works: readonly Work[], live: (t: tf.Tensor) => Float32Array): void {
+  for (const w of works) {
+    const v = w.entry.variable;
+    if (v.size === 0 || ownedCpu.has(v.dataId)) continue;
+    const fresh = tf.tensor(live(v).slice(), v.shape, "float32");
+    v.assign(fresh);
+    fresh.dispose();
+    ownedCpu.add(v.dataId);
+  }
+}
+
 /** The fused cpu step: the core loop in place on the tensors' live `Float32Array`s. */
 export function runCpu<C>(cpu: CpuInternals, works: readonly Work[], ctx: StepContext<C>): void {
   const live = (t: tf.Tensor) => (t.size === 0 ? new Float32Array(0) : cpu.values(t.dataId, t.size)!);
@@ -175,6 +193,7 @@ export function runCpu<C>(cpu: CpuInternals, works: readonly Work[], ctx: StepCo
   let grads = works.map((w) => live(w.grad));
   if (clips(ctx.clip)) grads = clipArrays(grads, ctx.clip);
   else grads = grads.map((g, i) => (written.has(works[i]!.grad.dataId) ? g.slice() : g));
+  takeOwnership(works, live);
   makeExclusive(works, (id) => cpu.refCount(id), live);
   works.forEach((w, i) => {
     ctx.rule.update(live(w.entry.variable), grads[i]!, w.entry.slots.map(live), ctx.c);

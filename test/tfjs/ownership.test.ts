@@ -1,0 +1,22 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { expect, it } from "vitest";
+import { adabelief } from "../../src/tfjs/index.js";
+import { useBackend } from "./helpers.js";
+
+it("cpu: the in-place update never writes into a typed array the user passed to tf.tensor", async () => {
+  await useBackend("cpu");
+  const mine = Float32Array.of(1, 2, 3);
+  const t = tf.tensor1d(mine); // the cpu backend keeps `mine` as the tensor's storage
+  const v = tf.variable(t, true, "ownershipW");
+  t.dispose(); // now the variable is the only tensor on that storage (refCount 1), but `mine` is still ours
+  const opt = adabelief({ learningRate: 0.1 });
+  const g = tf.tensor1d([1, 1, 1]);
+  opt.applyGradients([{ name: v.name, tensor: g }]);
+  opt.applyGradients([{ name: v.name, tensor: g }]);
+  expect(opt.lastUpdatePath).toBe("cpu");
+  expect(Array.from(mine)).toEqual([1, 2, 3]);
+  expect(Array.from(v.dataSync())).not.toEqual([1, 2, 3]);
+  g.dispose();
+  v.dispose();
+  opt.dispose();
+});
