@@ -345,7 +345,7 @@ describe("generated WebAssembly", () => {
       WebAssembly.Module.exports(mod)
         .map((e) => e.name)
         .sort(),
-    ).toEqual(["adabelief", "adabeliefMax", "adam", "adamMax", "firstNonFinite"].sort());
+    ).toEqual(["adabelief", "adabeliefAdaptive", "adabeliefMax", "adam", "adamMax", "firstNonFinite"].sort());
     expect(simdWat()).toContain('(import "env" "memory" (memory 0))');
   });
 });

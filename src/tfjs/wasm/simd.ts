@@ -57,6 +57,8 @@ export interface SimdKernels {
  */
 interface KernelExports {
   adabelief: (...args: number[]) => void;
+  /** `adabelief` specialised to flags (0, 1, 1, 0): Adaptive, no L2, no sMax — the common case. */
+  adabeliefAdaptive: (...args: number[]) => void;
   adabeliefMax: (...args: number[]) => void;
   adam: (...args: number[]) => void;
   adamMax: (...args: number[]) => void;
@@ -191,7 +193,8 @@ function makeKernels(memory: WebAssembly.Memory, raw: KernelExports): SimdKernel
       if (mode !== AdaBeliefMode.Adaptive && mode !== AdaBeliefMode.Sgd && mode !== AdaBeliefMode.None) {
         throw new RangeError(`${name}: c.mode must be 0 (Adaptive), 1 (Sgd) or 2 (None), got ${mode}`);
       }
-      (hasMax ? raw.adabeliefMax : raw.adabelief)(
+      const fast = !hasMax && c.l2 === 0 && mode === AdaBeliefMode.Adaptive;
+      (hasMax ? raw.adabeliefMax : fast ? raw.adabeliefAdaptive : raw.adabelief)(
         theta,
         grad,
         m,

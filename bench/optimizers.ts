@@ -1,0 +1,419 @@
+/**
+ * Optimizer step benchmark (`npm run bench`, first half): per TensorFlow.js backend (cpu, wasm) and
+ * workload (one variable of 1e5, 1e6, 1e7 parameters; 200 variables of 5e3), the median time of one
+ * `applyGradients` step of our AdaBelief and Adam (`adabelief/tfjs`) and of `tf.train.adam`, with
+ * pre-made gradient tensors, plus in the same run:
+ * - a memory-bandwidth bound: a `Float32Array` copy moving as many bytes as an AdaBelief step (28 bytes
+ *   per parameter: read θ g m s, write θ m s), reported as bytes moved (read + written) per second;
+ * - the raw kernels alone: the SIMD kernel on the wasm backend's heap, the core's JavaScript loop on cpu.
+ * All measurements of one workload are interleaved round-robin, so a load change on this shared machine
+ * hits them alike. Each kernel's bandwidth fraction is its 28 B/parameter over its time, divided by the
+ * copy's bandwidth (i.e. copy time / kernel time).
+ *
+ * Writes `bench/results/optimizers.md` (atomically) and prints it, with PASS/FAIL for the targets of
+ * issue 3. Run alone: `npx tsx bench/optimizers.ts` (`--quick`: a short smoke run, printed only).
+ */
+import { execSync } from "node:child_process";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import "@tensorflow/tfjs-backend-wasm";
+import { adabeliefRule } from "../src/core/optimizers/adabelief.js";
+import { wasmInternals } from "../src/tfjs/wasm/backend.js";
+import { instantiateSimdKernels } from "../src/tfjs/wasm/simd.js";
+
+const QUICK = process.argv.includes("--quick");
+const BYTES_PER_PARAM = 28;
+/** Target time spent per measured thing and workload, and repetition limits. */
+const BUDGET_MS = QUICK ? 150 : 1500;
+const MIN_REPS = QUICK ? 2 : 7;
+const MAX_REPS = QUICK ? 10 : 200;
+/** tf.train.adam on cpu at 1e7 takes seconds per step: this many timed steps. */
+const SLOW_REPS = QUICK ? 1 : 3;
+
+interface Workload {
+  label: string;
+  count: number;
+  size: number;
+}
+const WORKLOADS: Workload[] = [
+  { label: "1 × 1e5", count: 1, size: 1e5 },
+  { label: "1 × 1e6", count: 1, size: 1e6 },
+  { label: "1 × 1e7", count: 1, size: 1e7 },
+  { label: "200 × 5e3", count: 200, size: 5e3 },
+];
+
+/** Something timed: `run` does one step; `note` (after timing) may describe it, e.g. the path taken. */
+interface Subject {
+  name: string;
+  run: () => void;
+  /** Bytes per parameter this subject moves, for its bandwidth column (undefined: not reported). */
+  bytesPerParam?: number;
+  note?: () => string;
+  /** Wall-clock and process CPU milliseconds of each timed step. */
+  wall: number[];
+  cpu: number[];
+  reps: number;
+  leaked?: number;
+}
+
+interface Row {
+  backend: string;
+  workload: Workload;
+  name: string;
+  /** Median wall-clock ms (the benchmark's measure). */
+  median: number;
+  /** Median process CPU ms (user + system): insensitive to time spent descheduled on a busy machine. */
+  cpuMedian: number;
+  reps: number;
+  note: string;
+  gbps?: number;
+  fraction?: number;
+  ratio?: number;
+  cpuRatio?: number;
+  leaked?: number;
+}
+
+const median = (a: readonly number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+};
+
+function time(s: Subject): void {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  s.run();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  s.wall.push(wall);
+  s.cpu.push((c.user + c.system) / 1000);
+}
+
+/** Warms up, picks repetitions from the warm-up time, then times all subjects round-robin. */
+function measure(subjects: Subject[], slow: Set<string>): void {
+  for (const s of subjects) {
+    s.run(); // first call: allocations, slot creation, compilation
+    if (slow.has(s.name)) {
+      s.reps = SLOW_REPS;
+      continue;
+    }
+    const t0 = performance.now();
+    for (let i = 0; i < 3; i++) s.run(); // let V8 and the wasm engine tier up
+    const t = (performance.now() - t0) / 3;
+    s.reps = Math.max(MIN_REPS, Math.min(MAX_REPS, Math.ceil(BUDGET_MS / Math.max(t, 1e-3))));
+  }
+  const rounds = Math.max(...subjects.map((s) => s.reps));
+  for (let r = 0; r < rounds; r++) {
+    for (const s of subjects) if (r < s.reps) time(s);
+  }
+}
+
+function randomTensor(n: number, scale: number): tf.Tensor1D {
+  return tf.tidy(() => tf.randomNormal([n], 0, scale, "float32", 7) as tf.Tensor1D);
+}
+
+/** Variables that own their buffers (the initial tensor is disposed, so nothing shares their data). */
+function makeVariables(w: Workload, prefix: string): tf.Variable[] {
+  return Array.from({ length: w.count }, (_, i) => {
+    const init = randomTensor(w.size, 1);
+    const v = tf.variable(init, true, `${prefix}_${i}`);
+    init.dispose();
+    return v;
+  });
+}
+
+type Ours = typeof import("../src/tfjs/index.js");
+
+async function loadOurs(): Promise<{ ours: Ours | null; error: string }> {
+  try {
+    return { ours: await import("../src/tfjs/index.js"), error: "" };
+  } catch (e) {
+    return { ours: null, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+async function benchBackend(backend: "cpu" | "wasm", ours: Ours | null): Promise<Row[]> {
+  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not initialise`);
+  await tf.ready();
+  const rows: Row[] = [];
+  for (const w of WORKLOADS) {
+    const total = w.count * w.size;
+    const tag = `${backend}_${w.count}x${w.size}`;
+    const start = tf.memory().numTensors;
+    const subjects: Subject[] = [];
+
+    // Bandwidth bound: a copy that reads and writes 14 bytes per parameter each, 28 in all.
+    const half = Math.ceil((total * BYTES_PER_PARAM) / 2 / 4);
+    const src = new Float32Array(half).fill(1);
+    const dst = new Float32Array(half);
+    subjects.push({
+      name: "Float32Array copy (bandwidth bound)",
+      run: () => dst.set(src),
+      bytesPerParam: BYTES_PER_PARAM,
+      wall: [],
+      cpu: [],
+      reps: 0,
+    });
+
+    // Raw kernel on this backend's memory.
+    const raw = rawKernel(backend, w);
+    if (raw) subjects.push({ ...raw, bytesPerParam: BYTES_PER_PARAM, wall: [], cpu: [], reps: 0 });
+
+    // The optimizers, each on its own variables, with gradients made once.
+    const grads = Array.from({ length: w.count }, () => randomTensor(w.size, 0.1));
+    const made: { opt: tf.Optimizer; vars: tf.Variable[] }[] = [];
+    const addOptimizer = (name: string, opt: tf.Optimizer, path?: () => string) => {
+      const vars = makeVariables(w, `${tag}_${name.replace(/\W/g, "")}`);
+      const map: tf.NamedTensorMap = {};
+      vars.forEach((v, i) => (map[v.name] = grads[i]!));
+      made.push({ opt, vars });
+      let calls = 0;
+      const s: Subject = {
+        name,
+        run: () => {
+          const before = tf.memory().numTensors;
+          opt.applyGradients(map);
+          // Tensors added by one step, after the first (which creates the slots).
+          if (calls++ > 0) s.leaked = Math.max(s.leaked ?? 0, tf.memory().numTensors - before);
+        },
+        bytesPerParam: BYTES_PER_PARAM,
+        wall: [],
+        cpu: [],
+        reps: 0,
+      };
+      if (path) s.note = path;
+      subjects.push(s);
+    };
+    if (ours) {
+      const ab = ours.adabelief({ learningRate: 1e-3 });
+      addOptimizer("adabelief() (ours)", ab, () => `path ${ab.lastUpdatePath}`);
+      const ad = ours.adam({ learningRate: 1e-3 });
+      addOptimizer("adam() (ours)", ad, () => `path ${ad.lastUpdatePath}`);
+    }
+    addOptimizer("tf.train.adam", tf.train.adam(1e-3));
+
+    const slow = new Set(backend === "cpu" && total >= 1e6 ? ["tf.train.adam"] : []);
+    measure(subjects, slow);
+
+    const copy = subjects[0]!;
+    const copyMs = median(copy.wall);
+    const tfAdam = subjects.find((s) => s.name === "tf.train.adam")!;
+    for (const s of subjects) {
+      const ms = median(s.wall);
+      const row: Row = {
+        backend,
+        workload: w,
+        name: s.name,
+        median: ms,
+        cpuMedian: median(s.cpu),
+        reps: s.wall.length,
+        note: s.note?.() ?? "",
+      };
+      if (s.bytesPerParam) {
+        row.gbps = (s.bytesPerParam * total) / (ms * 1e6);
+        row.fraction = copyMs / ms;
+      }
+      if (s !== copy && s !== tfAdam && !s.name.startsWith("raw")) {
+        row.ratio = ms / median(tfAdam.wall);
+        row.cpuRatio = median(s.cpu) / median(tfAdam.cpu);
+      }
+      if (s.leaked !== undefined) row.leaked = s.leaked;
+      rows.push(row);
+    }
+    raw?.dispose();
+    for (const { opt, vars } of made) {
+      opt.dispose();
+      vars.forEach((v) => v.dispose());
+    }
+    grads.forEach((g) => g.dispose());
+    const left = tf.memory().numTensors - start;
+    if (left !== 0) console.warn(`${backend} ${w.label}: ${left} tensors left after disposing everything`);
+    console.error(`  ${backend} ${w.label} done`);
+  }
+  return rows;
+}
+
+/** The raw per-parameter kernel on the backend's own memory, with its own θ g m s arrays. */
+function rawKernel(
+  backend: string,
+  w: Workload,
+): { name: string; run: () => void; dispose: () => void } | null {
+  const c = adabeliefRule.coefficients(100, 1e-3, adabeliefRule.resolve({}));
+  if (backend === "wasm") {
+    const internals = wasmInternals(tf.backend());
+    const k = internals ? instantiateSimdKernels(internals.memory) : null;
+    if (!internals || !k) return null;
+    const tensors = Array.from({ length: w.count }, () =>
+      [1, 0.1, 0, 0].map((sc) => (sc ? randomTensor(w.size, sc) : tf.zeros([w.size]))),
+    );
+    const ptrs = tensors.map((ts) => ts.map((t) => internals.offsetOf(t.dataId)));
+    if (ptrs.flat().some((p) => p < 0)) throw new Error("wasm backend: a tensor offset was not found");
+    return {
+      name: "raw SIMD kernel (wasm heap)",
+      run: () => {
+        for (const [t, g, m, s] of ptrs) k.adabelief(t!, g!, m!, s!, -1, w.size, c);
+      },
+      dispose: () => tensors.flat().forEach((t) => t.dispose()),
+    };
+  }
+  const arrays = Array.from({ length: w.count }, () => [
+    Float32Array.from({ length: w.size }, () => Math.random() - 0.5),
+    Float32Array.from({ length: w.size }, () => (Math.random() - 0.5) * 0.1),
+    new Float32Array(w.size),
+    new Float32Array(w.size),
+  ]);
+  return {
+    name: "raw core loop (JS, in place)",
+    run: () => {
+      for (const [t, g, m, s] of arrays) adabeliefRule.update(t!, g!, [m!, s!], c);
+    },
+    dispose: () => {},
+  };
+}
+
+const fmtMs = (ms: number) =>
+  ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3);
+const pct = (f: number | undefined) => (f === undefined ? "" : `${(100 * f).toFixed(0)} %`);
+
+interface Target {
+  label: string;
+  /** From wall-clock medians (decides PASS/FAIL) and from CPU-time medians (shown for reference). */
+  value: number | undefined;
+  cpuValue: number | undefined;
+  limit: number;
+  /** true: value ≤ limit passes; false: value ≥ limit passes. */
+  atMost: boolean;
+  show: (v: number) => string;
+}
+
+function targets(rows: Row[]): Target[] {
+  const find = (backend: string, label: string, name: string) =>
+    rows.find((r) => r.backend === backend && r.workload.label === label && r.name === name);
+  const ab = (backend: string, label: string) => find(backend, label, "adabelief() (ours)");
+  const x = (v: number) => `${v.toFixed(3)} ×`;
+  const ratio = (label: string, backend: string, workload: string, limit: number): Target => ({
+    label,
+    value: ab(backend, workload)?.ratio,
+    cpuValue: ab(backend, workload)?.cpuRatio,
+    limit,
+    atMost: true,
+    show: x,
+  });
+  const kernel = find("wasm", "1 × 1e7", "raw SIMD kernel (wasm heap)");
+  const copy = find("wasm", "1 × 1e7", "Float32Array copy (bandwidth bound)");
+  const ours = rows.filter((r) => r.name.endsWith("(ours)"));
+  const leak = ours.length ? Math.max(...ours.map((r) => r.leaked ?? Infinity)) : undefined;
+  return [
+    ratio("wasm, 1 × 1e7: AdaBelief step ≤ 0.12 × tf.train.adam", "wasm", "1 × 1e7", 0.12),
+    ratio("wasm, 200 × 5e3: AdaBelief step ≤ 0.06 × tf.train.adam", "wasm", "200 × 5e3", 0.06),
+    ratio("cpu, 1 × 1e7: AdaBelief step ≤ 0.05 × tf.train.adam", "cpu", "1 × 1e7", 0.05),
+    {
+      label: "SIMD kernel at 1e7 moves its 28 B/param at ≥ 70 % of the copy bandwidth",
+      value: kernel?.fraction,
+      cpuValue: kernel && copy ? copy.cpuMedian / kernel.cpuMedian : undefined,
+      limit: 0.7,
+      atMost: false,
+      show: (v) => pct(v),
+    },
+    {
+      label: "zero tensors leaked per step (our optimizers, all workloads)",
+      value: leak,
+      cpuValue: undefined,
+      limit: 0,
+      atMost: true,
+      show: (v) => String(v),
+    },
+  ];
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  let commit = "";
+  try {
+    commit = execSync("git describe --always --dirty", { stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
+  } catch {
+    commit = "unknown";
+  }
+  return (
+    `${new Date().toISOString()} · Node ${process.version} · ${cpus[0]?.model ?? "cpu"} × ${cpus.length} · ` +
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} · tfjs ${tf.version_core} · commit ${commit}`
+  );
+}
+
+function render(rows: Row[], oursError: string, header: string): string {
+  const out: string[] = [
+    "# Optimizer step benchmark",
+    "",
+    `${header}`,
+    "",
+    "Median time of one step (`applyGradients` with pre-made gradients; wall clock, synchronous backends).",
+    "GB/s counts 28 bytes per parameter (read θ g m s, write θ m s) for every row, so the bandwidth column of",
+    "`tf.train.adam` is an effective figure; `% of copy` is that bandwidth over the copy's (= copy time / time).",
+    "`× tf.adam` is the ratio to `tf.train.adam` on the same backend and workload. `CPU ms` is the median",
+    "process CPU time (user + system) of the same steps, and `CPU ×` the ratio of those: on a busy machine",
+    "wall-clock time includes time spent descheduled, CPU time mostly does not. Leak = largest change of",
+    "`tf.memory().numTensors` across one step. Our optimizers also scan the gradients for NaN/±Infinity",
+    '(default `nonFinite: "throw"`), which reads 4 more bytes per parameter.',
+    "",
+  ];
+  if (oursError) out.push(`**Our tfjs optimizers could not be loaded:** ${oursError}`, "");
+  out.push(
+    "| backend | workload | implementation | median ms | ns/param | GB/s | % of copy | × tf.adam | CPU ms | CPU × | leak | reps | notes |",
+    "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+  );
+  for (const r of rows) {
+    const total = r.workload.count * r.workload.size;
+    out.push(
+      `| ${r.backend} | ${r.workload.label} | ${r.name} | ${fmtMs(r.median)} | ${((r.median * 1e6) / total).toFixed(2)} | ` +
+        `${r.gbps?.toFixed(1) ?? ""} | ${r.name.startsWith("Float32Array") ? "" : pct(r.fraction)} | ` +
+        `${r.ratio?.toFixed(3) ?? ""} | ${fmtMs(r.cpuMedian)} | ${r.cpuRatio?.toFixed(3) ?? ""} | ` +
+        `${r.leaked ?? ""} | ${r.reps} | ${r.note} |`,
+    );
+  }
+  out.push("", "## Targets (issue 3)", "");
+  for (const t of targets(rows)) {
+    const pass =
+      t.value !== undefined &&
+      Number.isFinite(t.value) &&
+      (t.atMost ? t.value <= t.limit : t.value >= t.limit);
+    const shown = (v: number | undefined) =>
+      v === undefined || !Number.isFinite(v) ? "not measured" : t.show(v);
+    const cpu = t.cpuValue === undefined ? "" : ` (from CPU time: ${shown(t.cpuValue)})`;
+    out.push(`- **${pass ? "PASS" : "FAIL"}** ${t.label}: ${shown(t.value)}${cpu}`);
+  }
+  out.push("");
+  return out.join("\n");
+}
+
+async function main(): Promise<void> {
+  const { ours, error } = await loadOurs();
+  if (!ours) console.error(`our tfjs optimizers could not be loaded (${error}); measuring the rest`);
+  const load = os.loadavg()[0]!.toFixed(1);
+  const rows: Row[] = [];
+  for (const backend of ["cpu", "wasm"] as const) {
+    console.error(`benchmarking the ${backend} backend…`);
+    rows.push(...(await benchBackend(backend, ours)));
+  }
+  const header = `${machine()} (1-minute load average ${load} at the start)`;
+  const text = render(rows, ours ? "" : error, header);
+  console.log(text);
+  if (QUICK) return; // a smoke run: printed, not recorded
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "results");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "optimizers.md");
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+  console.error(`wrote ${file}`);
+}
+
+await main();
