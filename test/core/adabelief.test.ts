@@ -9,6 +9,7 @@ import {
   type AdaBeliefOptions,
   type FloatArray,
 } from "../../src/core/index.js";
+import { adabeliefAdaptiveLoop, adabeliefLoop } from "../../src/core/optimizers/adabelief.js";
 
 let warnings: string[] = [];
 let restore: ReturnType<typeof setWarningHandler>;
@@ -299,5 +300,30 @@ describe("AdaBelief: options", () => {
     opt.step([Float64Array.of(1)]);
     opt.step([Float64Array.of(1)]);
     expect(seen).toEqual([0, 1]);
+  });
+});
+
+describe("AdaBelief: the specialised adaptive loop", () => {
+  it("is bit-identical to the general loop, in float32 and float64", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -50, max: 50, noNaN: true }), { minLength: 1, maxLength: 9 }),
+        fc.integer({ min: 6, max: 200 }),
+        fc.boolean(),
+        fc.boolean(),
+        (g, t, rectify, f32) => {
+          const Ctor = f32 ? Float32Array : Float64Array;
+          const o = adabeliefRule.resolve({ rectify, epsilon: 1e-12 });
+          const c = adabeliefRule.coefficients(t, 1e-2, o);
+          expect(c.mode).toBe(0);
+          const make = () => [Ctor.from(g, (x) => x / 3), Ctor.from(g, (x) => x / 7), Ctor.from(g, (x) => (x * x) / 11)];
+          const [ta, ma, sa] = make();
+          const [tb, mb, sb] = make();
+          adabeliefAdaptiveLoop(ta!, Ctor.from(g), ma!, sa!, c);
+          adabeliefLoop(tb!, Ctor.from(g), [mb!, sb!], c);
+          expect([Array.from(ta!), Array.from(ma!), Array.from(sa!)]).toEqual([Array.from(tb!), Array.from(mb!), Array.from(sb!)]);
+        },
+      ),
+    );
   });
 });

@@ -234,28 +234,70 @@ export const adabeliefRule: UpdateRule<AdaBeliefOptions, ResolvedAdaBeliefOption
   },
 
   update(theta, grad, slots, c) {
-    const m = slots[0]!;
-    const s = slots[1]!;
-    const sMax = slots[2];
-    const { decay, l2, beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon, mode, stepSize, sqrtBc2 } = c;
-    const denomFrom = c.useMax ? sMax! : s;
-    for (let i = 0; i < theta.length; i++) {
-      if (decay !== 1) theta[i] = theta[i]! * decay;
-      const g = l2 !== 0 ? grad[i]! + l2 * theta[i]! : grad[i]!;
-      m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
-      const mi = m[i]!;
-      const r = g - mi;
-      s[i] = beta2 * s[i]! + oneMinusBeta2 * r * r;
-      s[i] = s[i]! + epsilon;
-      if (sMax !== undefined) sMax[i] = Math.max(sMax[i]!, s[i]!);
-      if (mode === AdaBeliefMode.Adaptive) {
-        theta[i] = theta[i]! + (stepSize * mi) / (Math.sqrt(denomFrom[i]!) / sqrtBc2 + epsilon);
-      } else if (mode === AdaBeliefMode.Sgd) {
-        theta[i] = theta[i]! + stepSize * mi;
-      }
+    if (c.mode === AdaBeliefMode.Adaptive && c.decay === 1 && c.l2 === 0 && slots.length === 2) {
+      adabeliefAdaptiveLoop(theta, grad, slots[0]!, slots[1]!, c);
+    } else {
+      adabeliefLoop(theta, grad, slots, c);
     }
   },
 };
+
+/**
+ * The AdaBelief update, every option: {@link adabeliefRule}'s `update` for all configurations.
+ * @internal
+ */
+export function adabeliefLoop(
+  theta: FloatArray,
+  grad: FloatArray,
+  slots: readonly FloatArray[],
+  c: AdaBeliefCoefficients,
+): void {
+  const m = slots[0]!;
+  const s = slots[1]!;
+  const sMax = slots[2];
+  const { decay, l2, beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon, mode, stepSize, sqrtBc2 } = c;
+  const denomFrom = c.useMax ? sMax! : s;
+  for (let i = 0; i < theta.length; i++) {
+    if (decay !== 1) theta[i] = theta[i]! * decay;
+    const g = l2 !== 0 ? grad[i]! + l2 * theta[i]! : grad[i]!;
+    m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
+    const mi = m[i]!;
+    const r = g - mi;
+    s[i] = beta2 * s[i]! + oneMinusBeta2 * r * r;
+    s[i] = s[i]! + epsilon;
+    if (sMax !== undefined) sMax[i] = Math.max(sMax[i]!, s[i]!);
+    if (mode === AdaBeliefMode.Adaptive) {
+      theta[i] = theta[i]! + (stepSize * mi) / (Math.sqrt(denomFrom[i]!) / sqrtBc2 + epsilon);
+    } else if (mode === AdaBeliefMode.Sgd) {
+      theta[i] = theta[i]! + stepSize * mi;
+    }
+  }
+}
+
+/**
+ * The same update specialised to the common case — an adaptive step, no decay factor, no L2 term, no
+ * AMSGrad slot — with the loop-invariant branches taken out (about twice as fast on V8). Bit-identical to
+ * {@link adabeliefLoop} (tested).
+ * @internal
+ */
+export function adabeliefAdaptiveLoop(
+  theta: FloatArray,
+  grad: FloatArray,
+  m: FloatArray,
+  s: FloatArray,
+  c: AdaBeliefCoefficients,
+): void {
+  const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon, stepSize, sqrtBc2 } = c;
+  for (let i = 0; i < theta.length; i++) {
+    const g = grad[i]!;
+    m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
+    const mi = m[i]!;
+    const r = g - mi;
+    s[i] = beta2 * s[i]! + oneMinusBeta2 * r * r;
+    s[i] = s[i]! + epsilon;
+    theta[i] = theta[i]! + (stepSize * mi) / (Math.sqrt(s[i]!) / sqrtBc2 + epsilon);
+  }
+}
 
 /**
  * AdaBelief (Zhuang et al., NeurIPS 2020, arXiv 2010.07468), exactly as the official `adabelief-pytorch`
