@@ -300,7 +300,7 @@ describe("UnsortedSegmentSum on wasm matches the cpu backend", () => {
   });
 });
 
-describe("MaxPoolGrad and BatchMatMul (transposeA) on wasm match the cpu backend", () => {
+describe("MaxPoolGrad and BatchMatMul (transposed operands) on wasm match the cpu backend", () => {
   it.each([
     ["2x2 stride 2 valid", [2, 6, 6, 3], 2, 2, "valid"],
     ["3x3 stride 2 same", [2, 7, 5, 2], 3, 2, "same"],
@@ -330,6 +330,8 @@ describe("MaxPoolGrad and BatchMatMul (transposeA) on wasm match the cpu backend
     ["both transposed", [3, 4, 6], [3, 5, 4], true, true],
     ["broadcast b", [2, 6, 4], [1, 6, 5], true, false],
     ["broadcast a", [1, 6, 4], [3, 6, 5], true, false],
+    ["transposeB only", [4, 6], [5, 6], false, true],
+    ["batched transposeB, broadcast a", [1, 4, 6], [2, 5, 6], false, true],
     ["plain (delegated)", [4, 6], [6, 3], false, false],
   ] as const)("matMul %s", async (_n, aShape, bShape, ta, tb) => {
     const a = random(size([...aShape]), 41);

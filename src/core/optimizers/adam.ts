@@ -54,7 +54,8 @@ export interface AdamCoefficients {
 
 const KNOWN = ["learningRate", "beta1", "beta2", "epsilon", "weightDecay", "amsgrad", "nonFinite"] as const;
 
-type AdamDefaults = Readonly<Omit<ResolvedAdamOptions, "learningRate" | "nonFinite">> & {
+/** The type of {@link ADAM_DEFAULTS} and {@link ADAMW_DEFAULTS}. */
+export type AdamDefaults = Readonly<Omit<ResolvedAdamOptions, "learningRate" | "nonFinite">> & {
   learningRate: number;
   nonFinite: "throw";
 };

@@ -2,7 +2,7 @@
  * Training kernels for the TensorFlow.js wasm backend: the ones it lacks (`Conv2DBackpropFilter`,
  * tfjs#8474; `UnsortedSegmentSum`, the gradient of `tf.gather`/embeddings) and faster replacements of slow
  * built-in ones (`Conv2DBackpropInput` on XNNPACK instead of a plain loop; `MaxPoolGrad`; `BatchMatMul`
- * with `transposeA`, which the dense-layer gradient uses). Each is tested against the cpu backend.
+ * with transposed operands, which the dense-layer gradients use). Each is tested against the cpu backend.
  *
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
@@ -32,8 +32,8 @@ export { makeBatchMatMulWasm } from "./batch-mat-mul.js";
 export interface WasmTrainingKernelOptions {
   /**
    * Replace the wasm backend's slow built-in `Conv2DBackpropInput`, `MaxPoolGrad` and `BatchMatMul` (the
-   * last only changes its `transposeA` path) by this package's faster ones. Default `true`. With `false`,
-   * the built-in kernels are kept (and restored if ours had replaced them).
+   * last only changes its `transposeA`/`transposeB` paths) by this package's faster ones. Default `true`.
+   * With `false`, the built-in kernels are kept (and restored if ours had replaced them).
    */
   replaceBuiltins?: boolean;
 }
