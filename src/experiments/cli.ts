@@ -1,0 +1,363 @@
+/**
+ * The reproduction suite's command line: `toy`, `cnn`, `lstm`, `gan` (one task) and `suite` (all four), each
+ * with `--quick` / `--full`, `--optimizers`, `--seeds`, `--epochs`, `--backend`, `--lr`, `--out` and `--help`.
+ *
+ * Run with tsx: `npx tsx src/experiments/cli.ts suite --quick` (`npm start`), or `npm run suite -- <command>`.
+ * Bad arguments get a one-line error and exit code 2 before any work starts. Ctrl-C stops the current run
+ * (finished runs are already on disk; a second Ctrl-C quits at once); rerunning the same command resumes.
+ *
+ * @packageDocumentation
+ */
+import { Command, CommanderError, Option } from "commander";
+import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { formatDuration } from "./progress.js";
+import { TASK_NAMES } from "./registry.js";
+import type { SuiteOptions } from "./suite.js";
+import { OPTIMIZERS, type OptimizerName, type Size } from "./task.js";
+
+/** The first line of an error's message. */
+function oneLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split("\n")[0]!.slice(0, 300);
+}
+
+/** A bad command line: its message is one line; the CLI prints it and exits with code 2. */
+export class CliError extends Error {
+  override name = "CliError";
+}
+
+/** The parsed command line. */
+export interface CliCommand {
+  /** `help` when `--help` was shown (nothing else to do). */
+  kind: "run" | "help";
+  /** Tasks to run, in order. */
+  tasks: string[];
+  size: Size;
+  optimizers: OptimizerName[];
+  seeds?: number;
+  epochs?: number;
+  backend: "cpu" | "wasm";
+  learningRate?: number;
+  /** Output folder as given (default `results/<size>`). */
+  out: string;
+  /** True for the `suite` command: unavailable tasks are reported, not fatal. */
+  suite: boolean;
+}
+
+const MAX_SEEDS = 1000;
+const MAX_EPOCHS = 1_000_000;
+
+function positiveInt(name: string, max: number) {
+  return (value: string): number => {
+    if (!/^\s*\d+\s*$/.test(value)) throw new CliError(`${name} must be a positive integer, got "${value}"`);
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1 || n > max)
+      throw new CliError(`${name} must be an integer from 1 to ${max}, got "${value}"`);
+    return n;
+  };
+}
+
+function parseOptimizers(value: string): OptimizerName[] {
+  const names = value
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s.length > 0);
+  if (names.length === 0)
+    throw new CliError(`--optimizers needs at least one name (known: ${OPTIMIZERS.join(", ")})`);
+  if (names.length === 1 && names[0] === "all") return [...OPTIMIZERS];
+  for (const n of names) {
+    if (!OPTIMIZERS.includes(n as OptimizerName)) {
+      throw new CliError(
+        `unknown optimizer "${n}" in --optimizers (known: ${OPTIMIZERS.join(", ")}, or all)`,
+      );
+    }
+  }
+  // Suite order, duplicates removed.
+  return OPTIMIZERS.filter((o) => names.includes(o));
+}
+
+function parseRate(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
+    throw new CliError(`--lr must be a positive number, got "${value}"`);
+  return n;
+}
+
+const TASK_DESCRIPTIONS: Record<string, string> = {
+  toy: "toy 2-D problems (|x|+|y|, |x+y|+|x−y|/10, (x+y)²+(x−y)²/10, Beale, Rosenbrock): trajectories, steps to the minimum",
+  cnn: "image classification: a small VGG-style CNN on Fashion-MNIST, test accuracy",
+  lstm: "language modelling: an LSTM on Moby Dick, test perplexity",
+  gan: "GAN on (Fashion-)MNIST: Fréchet distance on a trained classifier's features, spread over seeds",
+};
+
+function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option("--quick", "reduced size, minutes on a laptop (the default)")
+    .option("--full", "the full size (≥ 3 seeds per optimizer)")
+    .option(
+      "--optimizers <list>",
+      `comma-separated subset of: ${OPTIMIZERS.join(", ")} (default: all)`,
+      parseOptimizers,
+    )
+    .option(
+      "--seeds <n>",
+      "seeds per optimizer, seeds 1..n (default: the task's default for the size)",
+      positiveInt("--seeds", MAX_SEEDS),
+    )
+    .option(
+      "--epochs <n>",
+      "override the size's number of epochs (toy: optimizer steps per function)",
+      positiveInt("--epochs", MAX_EPOCHS),
+    )
+    .addOption(
+      new Option("--backend <name>", "TensorFlow.js backend").choices(["cpu", "wasm"]).default("wasm"),
+    )
+    .option(
+      "--lr <rate>",
+      "learning-rate override for every optimizer (for a sweep: use a separate --out)",
+      parseRate,
+    )
+    .option("--out <dir>", "output folder (default: results/quick or results/full)");
+}
+
+interface RawOptions {
+  quick?: boolean;
+  full?: boolean;
+  optimizers?: OptimizerName[];
+  seeds?: number;
+  epochs?: number;
+  backend: "cpu" | "wasm";
+  lr?: number;
+  out?: string;
+}
+
+/** Builds the commander program; `onRun` receives the parsed command of whichever subcommand ran. */
+function buildProgram(onRun: (c: CliCommand) => void): Command {
+  const program = new Command()
+    .name("adabelief-suite")
+    .description(
+      "Reproduces the AdaBelief paper's comparisons (toy problems, CNN, LSTM, GAN) with all nine optimizers.\n" +
+        "Each finished run is saved at once as <out>/<task>/runs/<optimizer>-seed<k>.json; rerunning a command\n" +
+        "resumes, skipping saved runs whose settings match. Reports: <out>/README.md and <out>/<task>/report.md.",
+    )
+    .showSuggestionAfterError(false)
+    .addHelpText(
+      "after",
+      "\nExamples:\n  npm start                                 # = suite --quick\n  npx tsx src/experiments/cli.ts toy --optimizers adam,adabelief\n  npx tsx src/experiments/cli.ts suite --full --out results/full",
+    );
+  const finish = (tasks: string[], suite: boolean) => (opts: RawOptions) => {
+    if (opts.quick && opts.full) throw new CliError("--quick and --full exclude each other");
+    const size: Size = opts.full ? "full" : "quick";
+    const c: CliCommand = {
+      kind: "run",
+      tasks,
+      size,
+      optimizers: opts.optimizers ?? [...OPTIMIZERS],
+      backend: opts.backend,
+      out: opts.out ?? join("results", size),
+      suite,
+    };
+    if (opts.seeds !== undefined) c.seeds = opts.seeds;
+    if (opts.epochs !== undefined) c.epochs = opts.epochs;
+    if (opts.lr !== undefined) c.learningRate = opts.lr;
+    if (c.out.trim() === "") throw new CliError("--out must not be empty");
+    onRun(c);
+  };
+  for (const name of TASK_NAMES) {
+    addRunOptions(program.command(name).description(TASK_DESCRIPTIONS[name] ?? `the ${name} task`)).action(
+      finish([name], false),
+    );
+  }
+  addRunOptions(
+    program.command("suite").description(`all tasks (${TASK_NAMES.join(", ")}), one after another`),
+  ).action(finish([...TASK_NAMES], true));
+  return program;
+}
+
+/**
+ * Parses a command line (without `node` and the script path). Throws {@link CliError} with a one-line
+ * message on bad input; returns `{ kind: "help" }` after printing help. Touches no file.
+ */
+export function parseCli(
+  argv: readonly string[],
+  out: { write(s: string): void } = process.stdout,
+): CliCommand {
+  let parsed: CliCommand | undefined;
+  const errors: string[] = [];
+  const program = buildProgram((c) => {
+    parsed = c;
+  });
+  const configure = (cmd: Command): void => {
+    cmd.exitOverride().configureOutput({ writeOut: (s) => out.write(s), writeErr: (s) => errors.push(s) });
+    cmd.commands.forEach(configure);
+  };
+  configure(program);
+  try {
+    program.parse([...argv], { from: "user" });
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") {
+        return {
+          kind: "help",
+          tasks: [],
+          size: "quick",
+          optimizers: [],
+          backend: "wasm",
+          out: "",
+          suite: false,
+        };
+      }
+      if (err.code === "commander.help" || err.code === "commander.executeSubCommandAsync") {
+        throw new CliError(`missing command: one of ${[...TASK_NAMES, "suite"].join(", ")} (see --help)`);
+      }
+      // A CliError thrown in an argument parser reaches us wrapped by commander as invalidArgument.
+      const msg = err.message
+        .replace(/^error:\s*/, "")
+        .replace(/\s*\n\s*/g, " ")
+        .trim();
+      throw new CliError(msg);
+    }
+    throw err;
+  }
+  if (!parsed)
+    throw new CliError(`missing command: one of ${[...TASK_NAMES, "suite"].join(", ")} (see --help)`);
+  return parsed;
+}
+
+/**
+ * Checks that `out` is (or can be created as) a writable folder, creating it. Throws {@link CliError}.
+ * Called only once every other argument is valid, so bad input writes nothing.
+ */
+export function prepareOutDir(out: string): string {
+  const abs = resolve(out);
+  let probe = abs;
+  while (!existsSync(probe)) {
+    const parent = dirname(probe);
+    if (parent === probe) break;
+    probe = parent;
+  }
+  try {
+    if (!statSync(probe).isDirectory()) {
+      throw new CliError(`--out ${out} is not writable: ${probe} is not a folder`);
+    }
+    accessSync(probe, constants.W_OK);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`--out ${out} is not writable: ${oneLine(err)}`);
+  }
+  try {
+    mkdirSync(abs, { recursive: true });
+    const test = join(abs, `.write-test-${process.pid}`);
+    writeFileSync(test, "");
+    rmSync(test);
+  } catch (err) {
+    throw new CliError(`--out ${out} is not writable: ${oneLine(err)}`);
+  }
+  return abs;
+}
+
+/** Runs the CLI; resolves to the process exit code (0 ok, 1 failed runs or unavailable tasks, 2 bad input, 130 interrupted). */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  let cmd: CliCommand;
+  try {
+    cmd = parseCli(argv);
+    if (cmd.kind === "help") return 0;
+  } catch (err) {
+    process.stderr.write(`adabelief-suite: error: ${oneLine(err)}\n`);
+    return 2;
+  }
+  // Loaded only now, so that bad input and --help answer at once (the reports pull in vega).
+  const { loadTasks, runSuite } = await import("./suite.js");
+  // Single-task commands need their task: check it loads before anything is written.
+  if (!cmd.suite) {
+    const { unavailable } = await loadTasks(cmd.tasks);
+    if (unavailable.length > 0) {
+      process.stderr.write(
+        `adabelief-suite: error: task ${unavailable[0]!.task} is unavailable: ${unavailable[0]!.reason}\n`,
+      );
+      return 2;
+    }
+  }
+  let outAbs: string;
+  try {
+    outAbs = prepareOutDir(cmd.out);
+  } catch (err) {
+    process.stderr.write(`adabelief-suite: error: ${oneLine(err)}\n`);
+    return 2;
+  }
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write(
+        "\nInterrupted: stopping the current run (finished runs are saved). Ctrl-C again quits at once.\n",
+      );
+      controller.abort();
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on("SIGINT", onSigint);
+  const commandLine = `npx tsx src/experiments/cli.ts ${argv.join(" ")}`.trim();
+  const started = performance.now();
+  process.stdout.write(
+    `Tasks: ${cmd.tasks.join(", ")} · size ${cmd.size} · optimizers ${cmd.optimizers.join(", ")} · ` +
+      `seeds ${cmd.seeds ?? "task default"} · backend ${cmd.backend} · out ${outAbs}\n`,
+  );
+  try {
+    const options: SuiteOptions = {
+      tasks: cmd.tasks,
+      size: cmd.size,
+      optimizers: cmd.optimizers,
+      backend: cmd.backend,
+      out: outAbs,
+      signal: controller.signal,
+      command: commandLine,
+    };
+    if (cmd.seeds !== undefined) options.seeds = cmd.seeds;
+    if (cmd.epochs !== undefined) options.epochs = cmd.epochs;
+    if (cmd.learningRate !== undefined) options.learningRate = cmd.learningRate;
+    const outcome = await runSuite(options);
+    const total = (performance.now() - started) / 1000;
+    process.stdout.write(`\n${outcome.table}\n`);
+    process.stdout.write(
+      `Runs: ${outcome.ran.length} done now, ${outcome.skipped.length} resumed from disk` +
+        (outcome.redone.length > 0 ? `, ${outcome.redone.length} redone (settings differed)` : "") +
+        (outcome.failed.length > 0 ? `, ${outcome.failed.length} FAILED` : "") +
+        `. Time: ${formatDuration(total)} (${Object.entries(outcome.seconds)
+          .map(([t, s]) => `${t} ${formatDuration(s)}`)
+          .join(", ")}).\n`,
+    );
+    for (const f of outcome.failed) process.stdout.write(`  failed: ${f.label}: ${f.error}\n`);
+    for (const u of outcome.unavailable) process.stdout.write(`  unavailable: ${u.task}: ${u.reason}\n`);
+    process.stdout.write(`Report: ${outcome.readme}\n`);
+    if (outcome.aborted) {
+      process.stdout.write("Interrupted: rerun the same command to resume.\n");
+      return 130;
+    }
+    return outcome.failed.length > 0 || outcome.unavailable.length > 0 ? 1 : 0;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+      // tfjs backends may keep handles open; the work is done and written.
+      setTimeout(() => process.exit(code), 100).unref();
+    },
+    (err: unknown) => {
+      process.stderr.write(`adabelief-suite: error: ${oneLine(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,325 @@
+/**
+ * The hyper-parameters of the reproduction suite, per task and optimizer: the settings of the paper's
+ * experiment scripts (`../shared/PAPER.md`, last table), adapted where our task differs from the paper's, each
+ * with a one-line rationale. They were fixed before any test result was seen; an optional learning-rate sweep
+ * may override the learning rate and selects on the validation split only.
+ *
+ * The learning rates here are the *initial* rates: each task turns them into its schedule (CNN ×0.1 at 75 %
+ * of training, LSTM ÷10 at 50 % and 75 %, GAN constant). Task-wide settings (batch size, clipping, …) are in
+ * {@link TASK_SETTINGS}.
+ *
+ * @module
+ */
+import type { OptimizerName } from "./task.js";
+import { OPTIMIZERS } from "./task.js";
+
+/** Tasks whose optimizers this table configures (the toy task has its own settings). */
+export type HParamTask = "cnn" | "lstm" | "gan";
+
+/** Optimizer options of one (task, optimizer) cell: the core/tfjs option names, with numbers and booleans. */
+export type OptimizerSettings = Readonly<Record<string, number | boolean>> & {
+  readonly learningRate: number;
+};
+
+/** One cell of the table: what the optimizer gets, and why. */
+export interface HParamEntry {
+  /** Options passed to the optimizer factory (the learning rate is the schedule's initial value). */
+  options: OptimizerSettings;
+  /** One line: where the setting comes from and what was adapted. */
+  rationale: string;
+}
+
+/** Settings shared by every optimizer of a task, with their rationale. */
+export interface TaskSettings {
+  /** Values (batch size, clipping norm, schedule milestones as fractions of training, …). */
+  values: Readonly<Record<string, number | string>>;
+  /** One line per value: why. */
+  rationale: Readonly<Record<string, string>>;
+}
+
+/** The settings shared by all optimizers of each task. */
+export const TASK_SETTINGS: Readonly<Record<HParamTask, TaskSettings>> = Object.freeze({
+  cnn: {
+    values: { batchSize: 128, lrDecayAt: 0.75, lrDecayFactor: 0.1, weightDecay: 5e-4 },
+    rationale: {
+      batchSize: "The paper's CIFAR-10 batch size.",
+      lrDecayAt: "The paper decays at epoch 150 of 200, i.e. 75 % of training.",
+      lrDecayFactor: "The paper's ×0.1 step decay.",
+      weightDecay: "The paper's L2 weight decay 5e-4 for every optimizer except AdamW (decoupled 1e-2).",
+    },
+  },
+  lstm: {
+    values: {
+      batchSize: 32,
+      bptt: 64,
+      clipGlobalNorm: 0.25,
+      lrDecayAt: "0.5, 0.75",
+      lrDecayFactor: 0.1,
+      weightDecay: 1.2e-6,
+    },
+    rationale: {
+      batchSize:
+        "32 sequences (the paper's PTB runs used 20 on word level; more parallel sequences suit a CPU better).",
+      bptt: "64 characters of truncated back-propagation (≈ 12 words, comparable to the paper's 70 words of context in bits).",
+      clipGlobalNorm:
+        "The paper's 0.25: our loss is also the mean cross-entropy per token, so gradient norms have the same scale; it caps SGD's step at lr·0.25.",
+      lrDecayAt: "The paper decays at epochs 100 and 145 of 200 (50 % and 72.5 %); we use 50 % and 75 %.",
+      lrDecayFactor: "The paper's ÷10.",
+      weightDecay:
+        "The paper's L2 weight decay 1.2e-6 (AWD-LSTM's), for every optimizer that has the option.",
+    },
+  },
+  gan: {
+    values: { batchSize: 64, discriminatorSteps: 1, lr: 2e-4, beta1: 0.5, beta2: 0.999 },
+    rationale: {
+      batchSize: "The paper's GAN batch size.",
+      discriminatorSteps:
+        "1 discriminator step per generator step: our GAN uses the standard (non-saturating) loss of DCGAN, not WGAN's 5 critic steps.",
+      lr: "The paper's 2e-4 for every optimizer.",
+      beta1: "The paper's β1 = 0.5 (momentum 0.5 for SGD).",
+      beta2: "The paper's β2 = 0.999.",
+    },
+  },
+});
+
+const CNN_WD = 5e-4;
+const LSTM_WD = 1.2e-6;
+
+/** The table. Every cell is frozen. */
+export const HPARAMS: Readonly<Record<HParamTask, Readonly<Record<OptimizerName, HParamEntry>>>> =
+  Object.freeze({
+    cnn: {
+      sgd: {
+        options: { learningRate: 0.1, momentum: 0.9, weightDecay: CNN_WD },
+        rationale: "Paper (CIFAR-10): lr 0.1, momentum 0.9, L2 5e-4.",
+      },
+      adam: {
+        options: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: CNN_WD },
+        rationale: "Paper: lr 1e-3, β (0.9, 0.999), eps 1e-8, L2 5e-4.",
+      },
+      adamw: {
+        options: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-2 },
+        rationale: "Paper: lr 1e-3, decoupled weight decay 1e-2.",
+      },
+      yogi: {
+        options: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-3, weightDecay: CNN_WD },
+        rationale: "Paper: lr 1e-3, eps 1e-3 (Yogi's own default), L2 5e-4.",
+      },
+      adabound: {
+        options: {
+          learningRate: 1e-3,
+          finalLr: 0.1,
+          gamma: 1e-3,
+          beta1: 0.9,
+          beta2: 0.999,
+          epsilon: 1e-8,
+          weightDecay: CNN_WD,
+        },
+        rationale: "Paper: lr 1e-3, final_lr 0.1 (γ 1e-3, AdaBound's default), L2 5e-4.",
+      },
+      radam: {
+        options: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: CNN_WD },
+        rationale: "Paper: lr 1e-3, eps 1e-8, L2 5e-4.",
+      },
+      msvag: {
+        options: { learningRate: 0.1, beta1: 0.9, weightDecay: CNN_WD },
+        rationale: "Paper: lr 0.1 (MSVAG takes SGD-scale steps), β 0.9, L2 5e-4.",
+      },
+      fromage: {
+        options: { learningRate: 0.01 },
+        rationale:
+          "Paper: lr 0.01; Fromage has no weight-decay option (its step is relative to the weights' norm).",
+      },
+      adabelief: {
+        options: {
+          learningRate: 1e-3,
+          beta1: 0.9,
+          beta2: 0.999,
+          epsilon: 1e-8,
+          weightDecay: CNN_WD,
+          weightDecouple: false,
+          rectify: false,
+        },
+        rationale: "Paper (0.0.5 code): lr 1e-3, eps 1e-8, L2 5e-4, no decoupling, no rectification.",
+      },
+    },
+    lstm: {
+      sgd: {
+        options: { learningRate: 30, momentum: 0, weightDecay: LSTM_WD },
+        rationale: "Paper (PTB, AWD-LSTM-style plain SGD): lr 30 with clipping 0.25, L2 1.2e-6.",
+      },
+      adam: {
+        options: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-12, weightDecay: LSTM_WD },
+        rationale: "Paper (1-layer LSTM): lr 1e-3, eps 1e-12.",
+      },
+      adamw: {
+        options: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-12, weightDecay: LSTM_WD },
+        rationale:
+          "Paper (1-layer LSTM): lr 1e-3, eps 1e-12; decoupled decay 1.2e-6 (the task's decay, decoupled).",
+      },
+      yogi: {
+        options: { learningRate: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-3, weightDecay: LSTM_WD },
+        rationale: "Paper: lr 0.01, eps 1e-3.",
+      },
+      adabound: {
+        options: {
+          learningRate: 1e-2,
+          finalLr: 30,
+          gamma: 1e-3,
+          beta1: 0.9,
+          beta2: 0.999,
+          epsilon: 1e-8,
+          weightDecay: LSTM_WD,
+        },
+        rationale:
+          "Paper: lr 0.01; final_lr 30 = the task's SGD lr (AdaBound converges to SGD; the paper does not list it).",
+      },
+      radam: {
+        options: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-12, weightDecay: LSTM_WD },
+        rationale: "Paper (1-layer LSTM): lr 1e-3, eps 1e-12.",
+      },
+      msvag: {
+        options: { learningRate: 30, beta1: 0.9, weightDecay: LSTM_WD },
+        rationale: "Paper: lr 30 (SGD-scale), with the task's clipping.",
+      },
+      fromage: {
+        options: { learningRate: 0.01 },
+        rationale: "Not in the paper's LSTM runs: lr 0.01, its CIFAR-10 setting and its authors' default.",
+      },
+      adabelief: {
+        options: {
+          learningRate: 1e-3,
+          beta1: 0.9,
+          beta2: 0.999,
+          epsilon: 1e-16,
+          weightDecay: LSTM_WD,
+          weightDecouple: false,
+          rectify: false,
+        },
+        rationale: "Paper (1-layer LSTM): lr 1e-3, eps 1e-16, L2 1.2e-6, no decoupling, no rectification.",
+      },
+    },
+    gan: {
+      sgd: {
+        options: { learningRate: 2e-4, momentum: 0.5 },
+        rationale: "Paper's shared GAN lr 2e-4; momentum 0.5 mirrors the shared β1 = 0.5.",
+      },
+      adam: {
+        options: { learningRate: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
+        rationale: "Paper: lr 2e-4, β (0.5, 0.999), eps 1e-8.",
+      },
+      adamw: {
+        options: { learningRate: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 },
+        rationale: "Paper: as Adam; no weight decay in the GAN runs, so AdamW equals Adam here.",
+      },
+      yogi: {
+        options: { learningRate: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
+        rationale: "Paper: lr 2e-4, β (0.5, 0.999), eps 1e-8 (the shared GAN eps, not Yogi's 1e-3).",
+      },
+      adabound: {
+        options: { learningRate: 2e-4, finalLr: 1e-2, gamma: 1e-3, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
+        rationale: "Paper: lr 2e-4, final_lr 1e-2, β (0.5, 0.999).",
+      },
+      radam: {
+        options: { learningRate: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
+        rationale: "Paper: lr 2e-4, β (0.5, 0.999), eps 1e-8.",
+      },
+      msvag: {
+        options: { learningRate: 2e-4, beta1: 0.5 },
+        rationale: "Paper: lr 2e-4, β 0.5.",
+      },
+      fromage: {
+        options: { learningRate: 1e-2 },
+        rationale:
+          "Fromage's step is relative (α·‖θ‖), so 2e-4 would barely move: lr 0.01, its authors' GAN setting.",
+      },
+      adabelief: {
+        options: {
+          learningRate: 2e-4,
+          beta1: 0.5,
+          beta2: 0.999,
+          epsilon: 1e-12,
+          weightDecay: 0,
+          weightDecouple: false,
+          rectify: false,
+        },
+        rationale: "Paper (small GAN): lr 2e-4, β (0.5, 0.999), eps 1e-12, no rectification.",
+      },
+    },
+  });
+
+function deepFreeze(): void {
+  for (const t of Object.values(HPARAMS)) {
+    Object.freeze(t);
+    for (const e of Object.values(t)) {
+      Object.freeze(e);
+      Object.freeze(e.options);
+    }
+  }
+  for (const s of Object.values(TASK_SETTINGS)) {
+    Object.freeze(s);
+    Object.freeze(s.values);
+    Object.freeze(s.rationale);
+  }
+}
+deepFreeze();
+
+/**
+ * The settings of one (task, optimizer) cell, as a fresh copy. `learningRate`, when given (an LR sweep),
+ * replaces the table's initial learning rate.
+ *
+ * @throws RangeError naming the task or optimizer when unknown, or the learning rate when not a finite number > 0.
+ */
+export function hyperparameters(
+  task: HParamTask,
+  optimizer: OptimizerName,
+  learningRate?: number,
+): HParamEntry {
+  const row = (HPARAMS as Record<string, Record<string, HParamEntry> | undefined>)[task];
+  if (!row)
+    throw new RangeError(`hyperparameters: unknown task ${JSON.stringify(task)} (expected cnn, lstm or gan)`);
+  const cell = row[optimizer];
+  if (!cell) {
+    throw new RangeError(
+      `hyperparameters: unknown optimizer ${JSON.stringify(optimizer)} (expected one of ${OPTIMIZERS.join(", ")})`,
+    );
+  }
+  if (learningRate !== undefined && !(Number.isFinite(learningRate) && learningRate > 0)) {
+    throw new RangeError(`hyperparameters: learningRate must be a finite number > 0, got ${learningRate}`);
+  }
+  return {
+    options: { ...cell.options, ...(learningRate !== undefined ? { learningRate } : {}) },
+    rationale:
+      learningRate !== undefined
+        ? `${cell.rationale} (learning rate overridden to ${learningRate})`
+        : cell.rationale,
+  };
+}
+
+function formatValue(v: number | boolean | string): string {
+  if (typeof v !== "number") return String(v);
+  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4)) return v.toExponential().replace("e+", "e");
+  return String(v);
+}
+
+/**
+ * A Markdown table of one task's settings: a row per optimizer (options and rationale), followed by the
+ * task-wide settings. Reports print it next to the results.
+ */
+export function hparamTable(task: HParamTask): string {
+  if (!(task in HPARAMS))
+    throw new RangeError(`hparamTable: unknown task ${JSON.stringify(task)} (expected cnn, lstm or gan)`);
+  const lines = ["| optimizer | settings | rationale |", "|---|---|---|"];
+  for (const name of OPTIMIZERS) {
+    const { options, rationale } = HPARAMS[task][name];
+    const settings = Object.entries(options)
+      .map(([k, v]) => `${k} ${formatValue(v)}`)
+      .join(", ");
+    lines.push(`| ${name} | ${settings} | ${rationale} |`);
+  }
+  lines.push("", "| shared setting | value | rationale |", "|---|---|---|");
+  const s = TASK_SETTINGS[task];
+  for (const [k, v] of Object.entries(s.values))
+    lines.push(`| ${k} | ${formatValue(v)} | ${s.rationale[k] ?? ""} |`);
+  return lines.join("\n");
+}

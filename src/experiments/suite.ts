@@ -1,0 +1,237 @@
+/**
+ * The suite runner: tasks × optimizers × seeds, resumable. Each finished run is written atomically as its
+ * own JSON file; a rerun skips runs already on disk with the same spec, redoes (and says so) runs whose
+ * stored spec differs or whose file is unreadable, and regenerates every report from all run files found.
+ *
+ * @packageDocumentation
+ */
+import { baseVersions, findStoredRun, runPath, runResultProblem, writeJsonAtomic } from "./results.js";
+import { createReporter, formatDuration, type Reporter } from "./progress.js";
+import { TASK_NAMES, TASKS } from "./registry.js";
+import { writeSuiteReadme } from "./report/suite-report.js";
+import { writeTaskReport, type TaskSummary } from "./report/task-report.js";
+import type { OptimizerName, RunResult, RunSpec, Size, Task } from "./task.js";
+
+/** What to run. */
+export interface SuiteOptions {
+  /** Task names, in order (each must be in `TASKS` unless `loadTask` is given). */
+  tasks: readonly string[];
+  size: Size;
+  optimizers: readonly OptimizerName[];
+  /** Seeds per optimizer (seeds 1..N); default: each task's `defaultSeeds[size]`. */
+  seeds?: number;
+  /** Override of each task's default number of epochs. */
+  epochs?: number;
+  backend: "cpu" | "wasm";
+  /** Learning-rate override for every run (an LR sweep selects on validation metrics only). */
+  learningRate?: number;
+  /** Output folder. */
+  out: string;
+  /** Progress display; default: bars on a TTY, plain lines otherwise. */
+  reporter?: Reporter;
+  /** Aborting stops the current run (it is not written) and starts no other. */
+  signal?: AbortSignal;
+  /** Loads a task by name; default: the registry. Tests inject fake tasks here. */
+  loadTask?: (name: string) => Promise<Task>;
+  /** The command line, for the README. */
+  command?: string;
+}
+
+/** A run that threw. */
+export interface FailedRun {
+  label: string;
+  error: string;
+}
+
+/** What a suite run did. */
+export interface SuiteOutcome {
+  /** Runs executed and written now. */
+  ran: string[];
+  /** Runs found on disk with the same spec and skipped. */
+  skipped: string[];
+  /** Runs found on disk but redone, with the reason (different spec, unreadable). */
+  redone: { label: string; reason: string }[];
+  failed: FailedRun[];
+  /** Tasks whose module could not be loaded. */
+  unavailable: { task: string; reason: string }[];
+  /** True if the signal aborted the suite. */
+  aborted: boolean;
+  /** Report summaries of the tasks run now. */
+  summaries: TaskSummary[];
+  /** Path of the top-level README. */
+  readme: string;
+  /** The suite summary table (Markdown) of every task report in the folder. */
+  table: string;
+  /** Wall-clock seconds per task, including report generation. */
+  seconds: Record<string, number>;
+}
+
+/** Loads tasks by name; a task that fails to load is returned as unavailable with a one-line reason. */
+export async function loadTasks(
+  names: readonly string[],
+  loadTask: (name: string) => Promise<Task> = defaultLoader,
+): Promise<{ tasks: Task[]; unavailable: { task: string; reason: string }[] }> {
+  const tasks: Task[] = [];
+  const unavailable: { task: string; reason: string }[] = [];
+  for (const name of names) {
+    try {
+      const task = await loadTask(name);
+      if (!task || typeof task.run !== "function")
+        throw new Error(`module does not export a Task named "task"`);
+      tasks.push(task);
+    } catch (err) {
+      unavailable.push({ task: name, reason: oneLine(err) });
+    }
+  }
+  return { tasks, unavailable };
+}
+
+async function defaultLoader(name: string): Promise<Task> {
+  const load = TASKS[name];
+  if (!load) throw new Error(`unknown task "${name}" (known: ${TASK_NAMES.join(", ")})`);
+  return load();
+}
+
+/** The first line of an error's message. */
+export function oneLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split("\n")[0]!.slice(0, 300);
+}
+
+function isAbort(err: unknown, signal?: AbortSignal): boolean {
+  return Boolean(signal?.aborted) || (err instanceof Error && err.name === "AbortError");
+}
+
+/** The specs of one task, in order: optimizer by optimizer, seeds 1..N. */
+export function specsFor(task: Task, options: SuiteOptions): RunSpec[] {
+  const seeds = options.seeds ?? task.defaultSeeds[options.size];
+  const specs: RunSpec[] = [];
+  for (const optimizer of options.optimizers) {
+    for (let seed = 1; seed <= seeds; seed++) {
+      const spec: RunSpec = {
+        task: task.name,
+        optimizer,
+        seed,
+        size: options.size,
+        backend: options.backend,
+      };
+      if (options.epochs !== undefined) spec.epochs = options.epochs;
+      if (options.learningRate !== undefined) spec.learningRate = options.learningRate;
+      specs.push(spec);
+    }
+  }
+  return specs;
+}
+
+function label(spec: RunSpec): string {
+  return `${spec.task}/${spec.optimizer}-seed${spec.seed}`;
+}
+
+/**
+ * Runs the suite: for each task, every (optimizer, seed) not already on disk, writing each finished run at
+ * once; then regenerates that task's report and the top-level README. Failed runs are reported and the
+ * suite goes on; an abort stops after the current run (which is not written) and still writes the reports
+ * of what is done.
+ */
+export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
+  const reporter = options.reporter ?? createReporter();
+  const outcome: SuiteOutcome = {
+    ran: [],
+    skipped: [],
+    redone: [],
+    failed: [],
+    unavailable: [],
+    aborted: false,
+    summaries: [],
+    readme: "",
+    table: "",
+    seconds: {},
+  };
+  const { tasks, unavailable } = await loadTasks(options.tasks, options.loadTask);
+  outcome.unavailable = unavailable;
+  for (const u of unavailable) reporter.log(`${u.task}: unavailable (${u.reason})`);
+
+  for (const task of tasks) {
+    if (options.signal?.aborted) {
+      outcome.aborted = true;
+      break;
+    }
+    const started = performance.now();
+    const todo: RunSpec[] = [];
+    for (const spec of specsFor(task, options)) {
+      const stored = findStoredRun(options.out, spec);
+      if (stored.status === "done") outcome.skipped.push(label(spec));
+      else {
+        if (stored.status === "stale") {
+          outcome.redone.push({ label: label(spec), reason: stored.reason });
+          reporter.log(`${label(spec)}: redoing the stored run: ${stored.reason}`);
+        }
+        todo.push(spec);
+      }
+    }
+    const skippedHere = outcome.skipped.filter((l) => l.startsWith(`${task.name}/`)).length;
+    if (skippedHere > 0)
+      reporter.log(
+        `${task.name}: ${skippedHere} finished run${skippedHere === 1 ? "" : "s"} found, skipped (resume)`,
+      );
+    reporter.beginTask(task.name, todo.length);
+    for (const spec of todo) {
+      if (options.signal?.aborted) {
+        outcome.aborted = true;
+        break;
+      }
+      const name = label(spec);
+      const onProgress = reporter.beginRun(`${spec.optimizer} seed ${spec.seed}`);
+      try {
+        const hooks = options.signal ? { onProgress, signal: options.signal } : { onProgress };
+        const result = await task.run({ ...spec }, hooks);
+        const stored: RunResult = {
+          ...result,
+          spec,
+          versions: { ...baseVersions(), ...result.versions },
+        };
+        const problem = runResultProblem(JSON.parse(JSON.stringify(stored)));
+        if (problem) throw new Error(`the task returned a malformed result: ${problem}`);
+        writeJsonAtomic(runPath(options.out, spec), stored);
+        outcome.ran.push(name);
+        reporter.endRun();
+        reporter.log(
+          `${name}: done in ${formatDuration(result.timings.totalSeconds)} ${headlineText(task, result)}`,
+        );
+      } catch (err) {
+        reporter.endRun();
+        if (isAbort(err, options.signal)) {
+          outcome.aborted = true;
+          reporter.log(`${name}: interrupted, not written`);
+          break;
+        }
+        outcome.failed.push({ label: name, error: oneLine(err) });
+        reporter.log(`${name}: FAILED: ${oneLine(err)}`);
+      }
+    }
+    reporter.endTask();
+    try {
+      const summary = await writeTaskReport(options.out, task);
+      if (summary) outcome.summaries.push(summary);
+    } catch (err) {
+      outcome.failed.push({ label: `${task.name}/report`, error: oneLine(err) });
+      reporter.log(`${task.name}: report FAILED: ${oneLine(err)}`);
+    }
+    outcome.seconds[task.name] = (performance.now() - started) / 1000;
+    if (outcome.aborted) break;
+  }
+  const readme = writeSuiteReadme(options.out, {
+    order: TASK_NAMES,
+    unavailable,
+    ...(options.command ? { command: options.command } : {}),
+  });
+  outcome.readme = readme.path;
+  outcome.table = readme.table;
+  reporter.stop();
+  return outcome;
+}
+
+function headlineText(task: Task, result: RunResult): string {
+  const v = result.final[task.headline.metric];
+  return typeof v === "number" ? `(${task.headline.metric} ${Number(v.toPrecision(4))})` : "";
+}
