@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { GradientMismatchError, NonFiniteGradientError, OptionError } from "../core/errors.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../core/rule.js";
+import type { LearningRate } from "../core/types.js";
 import { check, learningRateAt } from "../core/validate.js";
 import type { ClipOptions } from "./clip.js";
 import { OptimizerState, type NamedTensor } from "./state.js";
@@ -68,8 +69,7 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
 {
   /** The core update rule. */
   readonly rule: UpdateRule<O, R, C>;
-  /** The resolved core options (defaults applied). */
-  readonly options: Readonly<R>;
+  private resolved: Readonly<R>;
   /** Global-norm clipping threshold, if any. */
   readonly clipGlobalNorm: number | undefined;
   /** Value clipping threshold, if any. */
@@ -79,7 +79,7 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
   /** Names of the per-variable state slots, in order. */
   readonly slotNames: readonly string[];
   private readonly tensorRule: TensorRule<C>;
-  private readonly userOptions: Readonly<Record<string, unknown>>;
+  private readonly derived: readonly string[];
   private readonly slotInit: readonly number[];
   private readonly state: OptimizerState;
   private lastPath: UpdatePath | null = null;
@@ -89,11 +89,13 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
    * @param rule - the core rule.
    * @param tensorRule - the same rule as tensor ops.
    * @param options - the rule's options plus {@link TfjsExtraOptions}.
+   * @param derived - keys of the resolved options that are derived, not options (not written by `getConfig`).
    */
   protected constructor(
     rule: UpdateRule<O, R, C>,
     tensorRule: TensorRule<C>,
     options: TfjsOptions<O> | undefined,
+    derived: readonly string[] = [],
   ) {
     super();
     if (
@@ -109,14 +111,34 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
     this.clipValue = clipValue === undefined ? undefined : check.positive("clipValue", clipValue);
     this.kernel =
       kernel === undefined ? "auto" : check.oneOf("kernel", kernel, ["auto", "loop", "tensor"] as const);
-    this.options = Object.freeze(rule.resolve(core as O));
-    this.userOptions = Object.freeze(
-      Object.fromEntries(Object.entries(core).filter(([, v]) => v !== undefined)),
-    );
+    this.resolved = Object.freeze(rule.resolve(core as O));
+    this.derived = derived;
     this.slotNames = Object.freeze([...rule.slots(this.options)]);
     this.slotInit = this.slotNames.map((s) => rule.initialValue(s, this.options));
     this.tensorRule = tensorRule;
     this.state = new OptimizerState(rule.name, this.slotNames);
+  }
+
+  /**
+   * The resolved core options (defaults applied); `learningRate` changes with
+   * {@link RuleOptimizer.setLearningRate}.
+   */
+  get options(): Readonly<R> {
+    return this.resolved;
+  }
+
+  /**
+   * Sets the learning rate used from the next step on: a finite number ≥ 0 or a schedule `(step) => number`
+   * (evaluated at {@link RuleOptimizer.iterations}, the number of steps taken so far, as at construction).
+   * The state (moments, step count) is kept, and {@link RuleOptimizer.getConfig} reports the new value. As
+   * TensorFlow.js's `SGDOptimizer.setLearningRate`, for learning-rate changes driven from outside (e.g. a
+   * callback between epochs). A bad value throws an `OptionError` and changes nothing. For AdaBound the
+   * bounds keep the base learning rate recorded at construction (as PyTorch schedulers do with `base_lr`).
+   */
+  setLearningRate(learningRate: LearningRate): void {
+    this.assertLive("setLearningRate");
+    const lr = check.learningRate("learningRate", learningRate);
+    this.resolved = Object.freeze({ ...this.resolved, learningRate: lr });
   }
 
   /** The update path the last step took (`null` before the first step); for diagnostics and tests. */
@@ -144,7 +166,7 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
     this.state.prune();
     this.state.checkSlots(works.map((w) => w.variable));
     const binding = this.state.checkPending(works.map((w) => w.variable));
-    const lr = learningRateAt(this.options.learningRate, this.iterations);
+    const lr = learningRateAt(this.resolved.learningRate, this.iterations);
     const route = selectRoute(this.kernel);
     if (this.options.nonFinite !== "proceed") {
       const hit = scanNonFinite(
@@ -160,7 +182,7 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
       }
     }
     // Validation is over: from here on the step is applied.
-    if (binding) this.state.commitPending(works.map((w) => w.variable));
+    if (binding) this.state.commitPending(binding);
     const items: Work[] = works.map((w) => ({ entry: this.state.entry(w.variable), grad: w.grad }));
     const ctx = {
       rule: this.rule as unknown as UpdateRule<never, ResolvedCommon, C>,
@@ -234,9 +256,10 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
 
   /**
    * `[iter, ...slots]`: the step count as an int32 scalar named `iter`, then each variable's slots named
-   * `<variable name>/<slot>` (e.g. `dense_Dense1/kernel/m`), variables in the order the optimizer first saw
-   * them. The tensors are the optimizer's own (do not dispose them); the `iter` scalar is cached, so
-   * `model.save` does not leak it (tfjs#8238).
+   * `<variable name>/<slot>` (e.g. `dense_Dense1/kernel/m`), variables in creation order (`Variable.id`),
+   * whatever order the optimizer first saw them in: the order in which `tf.loadLayersModel` recreates them.
+   * The tensors are the optimizer's own (do not dispose them); the `iter` scalar is cached, so `model.save`
+   * does not leak it (tfjs#8238).
    */
   override async getWeights(): Promise<NamedTensor[]> {
     this.assertLive("getWeights");
@@ -245,11 +268,13 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
 
   /**
    * Restores `[iter, ...slots]` as written by {@link RuleOptimizer.getWeights} (of the same optimizer class
-   * and options). The slots are bound to variables **by position**: to the variables this optimizer already
-   * has state for, in the order it first saw them; or, on a fresh optimizer (as after `tf.loadLayersModel`),
-   * to the variables of the next `applyGradients` call, in that call's order — which works after variables
-   * were renamed on load. Everything is checked first (names, slot count, shapes); a mismatch throws a
-   * `StateError` naming the variable and changes nothing. The caller keeps ownership of the tensors passed.
+   * and options). The slots are bound to the variables this optimizer already has state for, or, on a fresh
+   * optimizer (as after `tf.loadLayersModel`), to the variables of the next `applyGradients` call. Each saved
+   * slot group is matched to a variable **by name**: the exact name, or else the name with the `_<n>`
+   * suffixes TensorFlow.js adds when it renames variables on load stripped (`kernel_1` ↔ `kernel`); only when
+   * the names do not map one to one are they bound **by position**, variables in creation order. Everything
+   * is checked first (names, slot count, shapes); a mismatch throws a `StateError` naming the variable and
+   * changes nothing. The caller keeps ownership of the tensors passed.
    */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     this.assertLive("setWeights");
@@ -259,15 +284,18 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
   }
 
   /**
-   * The options as given to the constructor (core options plus clipping and `kernel`), for
-   * `model.save(…, {includeOptimizer: true})`; defaults are not written, so a loaded optimizer applies the
-   * defaults of the library version that loads it. A learning-rate schedule (a function) cannot be
-   * serialised: this throws an `OptionError` then — save the model without `includeOptimizer`, or construct
-   * the optimizer with a numeric learning rate to save it.
+   * Every option with its resolved value, for `model.save(…, {includeOptimizer: true})`: all the core
+   * options (defaults included, as TensorFlow.js's own optimizers write theirs, so a loaded optimizer does
+   * not depend on the defaults of the library version that loads it), the current learning rate (see
+   * {@link RuleOptimizer.setLearningRate}), and `clipGlobalNorm` / `clipValue` (`null` when not clipping).
+   * Derived values (AdaBound's base learning rate) and the diagnostic `kernel` are not written. A
+   * learning-rate schedule (a function) cannot be serialised: this throws an `OptionError` then — save the
+   * model without `includeOptimizer`, or set a numeric learning rate to save it.
    */
   getConfig(): tf.serialization.ConfigDict {
     const config: tf.serialization.ConfigDict = {};
-    for (const [key, value] of Object.entries(this.userOptions)) {
+    for (const [key, value] of Object.entries(this.resolved)) {
+      if (this.derived.includes(key)) continue;
       if (typeof value === "function") {
         throw new OptionError(
           `${this.rule.name}.getConfig: option ${key} is a schedule function, which cannot be serialised; ` +
@@ -276,22 +304,30 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
       }
       config[key] = value as tf.serialization.ConfigDictValue;
     }
-    if (this.clipGlobalNorm !== undefined) config["clipGlobalNorm"] = this.clipGlobalNorm;
-    if (this.clipValue !== undefined) config["clipValue"] = this.clipValue;
-    if (this.kernel !== "auto") config["kernel"] = this.kernel;
+    config["clipGlobalNorm"] = this.clipGlobalNorm ?? null;
+    config["clipValue"] = this.clipValue ?? null;
     return config;
   }
 
   /**
    * Rebuilds an optimizer from {@link RuleOptimizer.getConfig}'s output (called by `tf.loadLayersModel`,
-   * which adds a `customObjects` entry to the config; it is ignored).
+   * which adds a `customObjects` entry to the config; it is ignored). `null` clipping thresholds mean no
+   * clipping. Entries equal to this version's defaults are passed as defaults (same resolved options), so
+   * that options without effect in a configuration (e.g. `smaThreshold` with `rectify: false`) do not warn.
    */
   static override fromConfig<T extends tf.serialization.Serializable>(
     cls: tf.serialization.SerializableConstructor<T>,
     config: tf.serialization.ConfigDict,
   ): T {
-    const { customObjects: _unused, ...options } = config ?? {};
+    const { customObjects: _unused, ...given } = config ?? {};
     void _unused;
+    const defaults = new cls({}) as unknown as { options?: Record<string, unknown> };
+    const options: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(given)) {
+      if (value === null && (key === "clipGlobalNorm" || key === "clipValue")) continue;
+      if (defaults.options && Object.is(defaults.options[key], value)) continue;
+      options[key] = value;
+    }
     return new cls(options);
   }
 

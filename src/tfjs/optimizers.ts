@@ -177,7 +177,7 @@ export class AdaBoundOptimizer extends RuleOptimizer<
   }
   /** @param options - the core `AdaBoundOptions` plus clipping and `kernel`. */
   constructor(options?: TfjsOptions<AdaBoundOptions>) {
-    super(adaboundRule, adaboundTensorRule, options);
+    super(adaboundRule, adaboundTensorRule, options, ["baseLearningRate"]);
   }
 }
 

@@ -18,13 +18,49 @@ function shapeText(shape: readonly number[]): string {
   return `[${shape.join(",")}]`;
 }
 
+/** A variable name without the `_<n>` suffixes TensorFlow.js appends to keep names unique (`w_1` → `w`). */
+export function baseName(name: string): string {
+  return name.replace(/(_\d+)+$/, "");
+}
+
+/** Variables in creation order (`Variable.id` grows as variables are created). */
+function byCreation<T extends { id: number }>(items: readonly T[]): T[] {
+  return [...items].sort((a, b) => a.id - b.id);
+}
+
+/**
+ * How loaded slot groups (named after the variables they were saved for) map onto variables: by exact
+ * name when the names map one to one, else by name with the `_<n>` suffixes stripped (variables renamed on
+ * load), else by position in creation order. Returns, for each variable, the index of its group.
+ */
+export function matchGroups(
+  savedNames: readonly string[],
+  variables: readonly tf.Variable[],
+): { order: number[]; by: "name" | "position" } {
+  const ordered = byCreation(variables);
+  for (const key of [(n: string) => n, baseName]) {
+    const groups = new Map<string, number>();
+    savedNames.forEach((n, i) => groups.set(key(n), i));
+    if (groups.size !== savedNames.length || savedNames.length !== variables.length) continue;
+    const order = variables.map((v) => groups.get(key(v.name)) ?? -1);
+    if (order.every((g) => g >= 0) && new Set(order).size === order.length) return { order, by: "name" };
+  }
+  const position = new Map(ordered.map((v, i) => [v, i]));
+  return { order: variables.map((v) => position.get(v)!), by: "position" };
+}
+
+/** The variable name a slot was saved for: `"<variable>/<slot>"` without `"/<slot>"`. */
+function variableOf(slotName: string, slot: string): string {
+  return slotName.slice(0, slotName.length - slot.length - 1);
+}
+
 /**
  * The per-variable state of one TensorFlow.js optimizer: slots keyed by the variable itself (not by its
  * position in a call, tfjs#4290), a loaded state waiting to be bound, and the cached `iter` scalar.
  */
 export class OptimizerState {
   private readonly entries = new Map<tf.Variable, Entry>();
-  private pending: { names: string[][]; slots: tf.Tensor[][] } | null = null;
+  private pending: { names: string[][]; variables: string[]; slots: tf.Tensor[][] } | null = null;
   private iter: { value: number; tensor: tf.Tensor } | null = null;
 
   /**
@@ -79,45 +115,52 @@ export class OptimizerState {
   }
 
   /**
-   * Checks that a pending loaded state fits the variables of the coming step (same count, same shapes,
-   * bound by position). Returns whether there is a pending state to bind; throws a `StateError` otherwise.
+   * Checks that a pending loaded state fits the variables of the coming step: same count, and each variable
+   * matched to a saved slot group of its shape (see {@link matchGroups}: by name, or by position in creation
+   * order when the names do not map one to one). Returns the binding to commit, or `null` when nothing is
+   * pending; throws a `StateError` otherwise.
    */
-  checkPending(variables: readonly tf.Variable[]): boolean {
+  checkPending(variables: readonly tf.Variable[]): { variables: tf.Variable[]; order: number[] } | null {
     const p = this.pending;
-    if (!p) return false;
+    if (!p) return null;
     const fail = (what: string): never => {
       throw new StateError(`${this.owner}.applyGradients: ${what}; nothing was changed`);
     };
     if (variables.length !== p.slots.length) {
       fail(
         `the optimizer state loaded by setWeights has slots for ${p.slots.length} variables but this step updates ` +
-          `${variables.length}; loaded slots are bound to the step's variables by position, so the same variables must be trained in the same order`,
+          `${variables.length}; the same variables must be trained as when the state was saved`,
       );
     }
+    const { order, by } = matchGroups(p.variables, variables);
     variables.forEach((v, i) => {
-      const s = p.slots[i]![0];
+      const g = order[i]!;
+      const s = p.slots[g]![0];
       if (s && !tf.util.arraysEqual(s.shape, v.shape)) {
         fail(
-          `the loaded slot "${p.names[i]![0]}" (variable ${i}) has shape ${shapeText(s.shape)} but variable "${v.name}" ` +
-            `at that position has shape ${shapeText(v.shape)}`,
+          `the loaded slot "${p.names[g]![0]}" has shape ${shapeText(s.shape)} but variable "${v.name}", matched to it ` +
+            `${by === "name" ? "by name" : `by position (${g}, in creation order)`}, has shape ${shapeText(v.shape)}`,
         );
       }
     });
-    return true;
+    return { variables: [...variables], order };
   }
 
-  /** Binds the pending loaded state to the variables of the step (checked by {@link checkPending}). */
-  commitPending(variables: readonly tf.Variable[]): void {
+  /** Binds the pending loaded state as checked by {@link checkPending}. */
+  commitPending(binding: { variables: tf.Variable[]; order: number[] }): void {
     const p = this.pending!;
-    variables.forEach((v, i) => {
+    binding.variables.forEach((v, i) => {
       const e = this.entry(v);
       for (const s of e.slots) s.dispose();
-      e.slots = p.slots[i]!;
+      e.slots = p.slots[binding.order[i]!]!;
     });
     this.pending = null;
   }
 
-  /** The slots as named tensors: `<variable name>/<slot>`, variables in first-seen order (or the pending ones). */
+  /**
+   * The slots as named tensors: `<variable name>/<slot>`, variables in creation order (`Variable.id`), which
+   * is the order a model rebuilt by `tf.loadLayersModel` creates them in; or the pending ones as loaded.
+   */
   weights(): { name: string; tensor: tf.Tensor }[] {
     this.prune();
     const out: { name: string; tensor: tf.Tensor }[] = [];
@@ -127,7 +170,8 @@ export class OptimizerState {
       );
       return out;
     }
-    for (const e of this.entries.values()) {
+    const entries = [...this.entries.values()].sort((a, b) => a.variable.id - b.variable.id);
+    for (const e of entries) {
       e.slots.forEach((t, k) => out.push({ name: `${e.variable.name}/${this.slotNames[k]}`, tensor: t }));
     }
     return out;
@@ -202,8 +246,9 @@ export class OptimizerState {
   }
 
   /**
-   * Installs a loaded state: bound by position to the variables that already have state (their count and
-   * shapes must match), or kept pending until the next step when there are none. Checks before changing.
+   * Installs a loaded state: onto the variables that already have state when there are any (same count;
+   * matched as in {@link matchGroups}; shapes must agree), or kept pending until the next step otherwise.
+   * Checks before changing.
    */
   install(loaded: LoadedState): void {
     const bound = [...this.entries.values()].filter((e) => e.slots.length > 0);
@@ -213,20 +258,24 @@ export class OptimizerState {
       };
       if (bound.length !== loaded.groups.length) {
         fail(
-          `the weights hold slots for ${loaded.groups.length} variables but this optimizer has state for ${bound.length} ` +
-            `(bound by position, in the order it first saw them)`,
+          `the weights hold slots for ${loaded.groups.length} variables but this optimizer has state for ${bound.length}`,
         );
       }
+      const { order, by } = matchGroups(
+        loaded.groups.map((g) => variableOf(g.names[0]!, this.slotNames[0]!)),
+        bound.map((e) => e.variable),
+      );
       bound.forEach((e, i) => {
-        const g = loaded.groups[i]!;
+        const g = loaded.groups[order[i]!]!;
         if (!tf.util.arraysEqual(g.shape, e.variable.shape)) {
           fail(
-            `slot "${g.names[0]}" has shape ${shapeText(g.shape)} but variable "${e.variable.name}" at position ${i} has shape ${shapeText(e.variable.shape)}`,
+            `slot "${g.names[0]}" has shape ${shapeText(g.shape)} but variable "${e.variable.name}", matched to it ` +
+              `${by === "name" ? "by name" : `by position (${order[i]}, in creation order)`}, has shape ${shapeText(e.variable.shape)}`,
           );
         }
       });
       bound.forEach((e, i) => {
-        const g = loaded.groups[i]!;
+        const g = loaded.groups[order[i]!]!;
         for (const s of e.slots) s.dispose();
         e.slots = g.values.map((v) => tf.keep(tf.tensor(v, g.shape, "float32")));
       });
@@ -236,6 +285,7 @@ export class OptimizerState {
     if (loaded.groups.length > 0) {
       this.pending = {
         names: loaded.groups.map((g) => g.names),
+        variables: loaded.groups.map((g) => variableOf(g.names[0]!, this.slotNames[0]!)),
         slots: loaded.groups.map((g) => g.values.map((v) => tf.keep(tf.tensor(v, g.shape, "float32")))),
       };
     }

@@ -82,13 +82,14 @@ function hitIn(values: ArrayLike<number>, index: number): NonFiniteHit | null {
 export function scanNonFinite(route: Route, grads: readonly tf.Tensor[]): NonFiniteHit | null {
   if (route.kind === "tensor") {
     if (grads.length === 0) return null;
-    // One check over all gradients concatenated (a few ops whatever their number), one read-back; the
-    // offending gradient is located only when there is one.
-    const ok = tf.tidy(() => tf.all(tf.isFinite(tf.concat(grads.map((g) => tf.reshape(g, [-1]))))));
-    const allFinite = ok.dataSync()[0] !== 0;
-    ok.dispose();
-    if (allFinite) return null;
+    // One "all finite" flag per gradient (no concatenated copy of the gradients), one read-back of the
+    // flags; the offending element is located only when there is one.
+    const each = grads.map((g) => tf.tidy(() => tf.all(tf.isFinite(g))));
+    const flags = tf.stack(each);
+    const finite = flags.dataSync();
+    tf.dispose([flags, ...each]);
     for (let i = 0; i < grads.length; i++) {
+      if (finite[i] !== 0) continue;
       const hit = hitIn(grads[i]!.dataSync(), i);
       if (hit) return hit;
     }
@@ -140,6 +141,7 @@ function makeExclusive(
   works: readonly Work[],
   refCount: (id: object) => number,
   read: (t: tf.Tensor) => Float32Array,
+  owned?: WeakSet<object>,
 ): void {
   for (const w of works) {
     const v = w.entry.variable;
@@ -147,6 +149,8 @@ function makeExclusive(
       const fresh = tf.tensor(read(v).slice(), v.shape, "float32");
       v.assign(fresh);
       fresh.dispose();
+      // The copy is private: the cpu path need not copy it again before writing (see `takeOwnership`).
+      owned?.add(v.dataId);
     }
     w.entry.slots = w.entry.slots.map((s) => {
       if (s.size === 0 || refCount(s.dataId) === 1) return s;
@@ -194,7 +198,7 @@ export function runCpu<C>(cpu: CpuInternals, works: readonly Work[], ctx: StepCo
   if (clips(ctx.clip)) grads = clipArrays(grads, ctx.clip);
   else grads = grads.map((g, i) => (written.has(works[i]!.grad.dataId) ? g.slice() : g));
   takeOwnership(works, live);
-  makeExclusive(works, (id) => cpu.refCount(id), live);
+  makeExclusive(works, (id) => cpu.refCount(id), live, ownedCpu);
   works.forEach((w, i) => {
     ctx.rule.update(live(w.entry.variable), grads[i]!, w.entry.slots.map(live), ctx.c);
   });

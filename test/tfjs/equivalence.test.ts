@@ -18,12 +18,13 @@ function runAll(
   tol: number,
   steps: (n: number) => number,
   paths: string[],
+  feed: "own" | "core" = "own",
 ) {
   let worst = 0;
   let worstCase = "";
   const rules = new Map<string, Set<string | null>>();
   for (const c of cases) {
-    const r = replay(c, steps(c.kase.trajectory.length), extra, tol);
+    const r = replay(c, steps(c.kase.trajectory.length), extra, tol, feed);
     expect(r.firstFailure, `${label}: ${c.kase.name}`).toBe("");
     expect(paths, `${label}: ${c.kase.name} took path ${r.path}`).toContain(r.path);
     if (!rules.has(r.rule)) rules.set(r.rule, new Set());
@@ -58,6 +59,21 @@ describe("tfjs update paths agree with the core on the golden problems", () => {
   it("wasm, core loop on heap views: bit-identical to the core", async () => {
     await useBackend("wasm");
     runAll("wasm loop", { kernel: "loop" }, 0, (n) => Math.min(n, SHORT), ["wasm-loop"]);
+  });
+
+  it("wasm, tensor-op path: float32 precision (both sides fed the core's gradients)", async () => {
+    await useBackend("wasm");
+    // Each side computing its own gradients diverges on the chaotic sign-gradient problem (P3a) from
+    // float32 rounding alone; fed the same gradients, the paths must agree to float32 precision.
+    const rules = runAll(
+      "wasm tensor ops",
+      { kernel: "tensor" },
+      1e-5,
+      (n) => Math.min(n, SHORT),
+      ["tensor"],
+      "core",
+    );
+    expect([...rules.keys()].sort()).toEqual(Object.keys(TFJS_FACTORIES).sort());
   });
 
   it("wasm, auto (SIMD kernel where there is one): float32 precision", async () => {

@@ -81,10 +81,18 @@ export interface Replay {
 
 /**
  * Runs the core optimizer (the oracle) and its tfjs twin on the same golden problem for `steps` steps,
- * each computing its gradients from its own parameters, and returns the worst deviation
+ * each computing its gradients from its own parameters (`feed: "own"`), or both fed the gradients computed
+ * from the core's parameters (`feed: "core"`: float32 rounding differences then cannot be amplified by a
+ * chaotic problem, e.g. the sign gradients of P3a), and returns the worst deviation
  * |tfjs − core| / (1 + |core|) over all steps and elements.
  */
-export function replay(c: Float32Case, steps: number, extra: Record<string, unknown>, tol: number): Replay {
+export function replay(
+  c: Float32Case,
+  steps: number,
+  extra: Record<string, unknown>,
+  tol: number,
+  feed: "own" | "core" = "own",
+): Replay {
   const { kase, problem } = c;
   const params: FloatArray[] = initialParams(problem, "float32");
   const core = factories[kase.optimizer]!(params, kase.config) as Optimizer;
@@ -101,9 +109,12 @@ export function replay(c: Float32Case, steps: number, extra: Record<string, unkn
   let firstFailure = "";
   try {
     for (let step = 0; step < steps; step++) {
-      core.step(gradient(params, step));
+      const coreGrads = gradient(params, step);
       const current = vars.map((v) => Float32Array.from(v.dataSync()));
-      const grads = gradient(current, step).map((g, i) => tf.tensor(g, vars[i]!.shape));
+      const grads = (feed === "core" ? coreGrads : gradient(current, step)).map((g, i) =>
+        tf.tensor(g, vars[i]!.shape),
+      );
+      core.step(coreGrads);
       if (step % 2 === 0) opt.applyGradients(Object.fromEntries(vars.map((v, i) => [v.name, grads[i]!])));
       else opt.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i]! })));
       tf.dispose(grads);

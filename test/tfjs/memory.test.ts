@@ -81,7 +81,9 @@ describe.each(setups)("memory and buffer ownership: %s", (_label, backend, kerne
     expect(Array.from((await opt.getWeights())[1]!.tensor.dataSync())).not.toEqual(slotBefore);
     // The slots belong to the optimizer: disposing one from outside is reported, not a crash.
     (await opt.getWeights())[2]!.tensor.dispose();
-    expect(() => opt.applyGradients({ [v.name]: tf.tensor1d([1, 1, 1]) })).toThrow(/slot ".*\/v" was disposed/);
+    expect(() => opt.applyGradients({ [v.name]: tf.tensor1d([1, 1, 1]) })).toThrow(
+      /slot ".*\/v" was disposed/,
+    );
     opt.dispose();
     tf.dispose([x, v, cloneOfV, slotClone, alias]);
   });
@@ -138,4 +140,60 @@ describe.each(setups)("memory and buffer ownership: %s", (_label, backend, kerne
     tf.dispose(vars);
     tf.dispose(grads.map((g) => g.tensor));
   });
+});
+
+describe("memory over a long run (cpu, fused)", () => {
+  it("numTensors is flat over 1,000 fit steps of a tiny model", async () => {
+    await useBackend("cpu");
+    const xs = tf.tensor2d(
+      Array.from({ length: 40 * 2 }, (_, i) => Math.cos(i)),
+      [40, 2],
+    );
+    const ys = tf.tensor2d(
+      Array.from({ length: 40 }, (_, i) => Math.sin(i)),
+      [40, 1],
+    );
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
+    const opt = adabelief({ learningRate: 1e-3, clipGlobalNorm: 1 });
+    model.compile({ optimizer: opt, loss: "meanSquaredError" });
+    const counts: number[] = [];
+    await model.fit(xs, ys, {
+      epochs: 100,
+      batchSize: 4,
+      shuffle: false,
+      verbose: 0,
+      callbacks: { onEpochEnd: async () => void counts.push(tf.memory().numTensors) },
+    });
+    expect(opt.iterations).toBe(1000);
+    expect(opt.lastUpdatePath).toBe("cpu");
+    expect(new Set(counts).size).toBe(1);
+    model.dispose();
+    opt.dispose();
+    tf.dispose([xs, ys]);
+  });
+
+  for (const [name, make, slots] of [
+    ["AdaBelief", () => adabelief({ amsgrad: true, rectify: false }), ["m", "s", "sMax"]],
+    ["Adam", () => adam({ amsgrad: true }), ["m", "v", "vMax"]],
+  ] as const) {
+    it(`AMSGrad keeps exactly 3 slots per variable (${name})`, async () => {
+      await useBackend("cpu");
+      const vars = [tf.variable(tf.ones([3, 2]), true), tf.variable(tf.zeros([2]), true)];
+      const grads = vars.map((v) => ({ name: v.name, tensor: tf.onesLike(v) }));
+      const opt = make();
+      const n = tf.memory().numTensors;
+      opt.applyGradients(grads);
+      expect(tf.memory().numTensors - n).toBe(3 * vars.length);
+      opt.applyGradients(grads);
+      expect(tf.memory().numTensors - n).toBe(3 * vars.length);
+      const weights = await opt.getWeights();
+      expect(weights.map((w) => w.name)).toEqual([
+        "iter",
+        ...vars.flatMap((v) => slots.map((s) => `${v.name}/${s}`)),
+      ]);
+      weights.slice(1).forEach((w, i) => expect(w.tensor.shape).toEqual(vars[Math.floor(i / 3)]!.shape));
+      opt.dispose();
+      tf.dispose([...vars, ...grads.map((g) => g.tensor)]);
+    });
+  }
 });

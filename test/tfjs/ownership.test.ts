@@ -20,3 +20,26 @@ it("cpu: the in-place update never writes into a typed array the user passed to 
   v.dispose();
   opt.dispose();
 });
+
+it("cpu: a private copy made because the buffer was shared is not copied again (updates stay in place)", async () => {
+  await useBackend("cpu");
+  const v = tf.variable(tf.tensor1d([1, 2, 3]), true, "ownershipShared");
+  const opt = adabelief({ learningRate: 0.1 });
+  const g = tf.tensor1d([1, 1, 1]);
+  opt.applyGradients({ [v.name]: g });
+  const owned = v.dataId;
+  opt.applyGradients({ [v.name]: g });
+  expect(v.dataId).toBe(owned); // in place
+  const snapshot = v.clone(); // shares the buffer: the next step must copy first
+  const before = Array.from(snapshot.dataSync());
+  opt.applyGradients({ [v.name]: g });
+  expect(Array.from(snapshot.dataSync())).toEqual(before);
+  const copy = v.dataId;
+  expect(copy).not.toBe(owned);
+  opt.applyGradients({ [v.name]: g });
+  opt.applyGradients({ [v.name]: g });
+  expect(v.dataId).toBe(copy); // the private copy is written in place from then on
+  expect(opt.lastUpdatePath).toBe("cpu");
+  tf.dispose([g, v, snapshot]);
+  opt.dispose();
+});
