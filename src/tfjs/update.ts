@@ -243,6 +243,8 @@ export function runWasm<C>(
     const v = w.entry.variable;
     if (v.size === 0) return;
     const g = grads[i]!;
+    // The variable's data changes in place: drop the backend's caches built from it (packed weights).
+    wasm.invalidate(v.dataId);
     if (simd && simdUpdate) {
       const offs = w.entry.slots.map((s) => wasm.offsetOf(s.dataId));
       if (simdUpdate(simd, wasm.offsetOf(v.dataId), wasm.offsetOf(g.dataId), offs, v.size, ctx.c)) {

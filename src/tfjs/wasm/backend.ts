@@ -19,9 +19,19 @@ export interface WasmInternals {
    * memory may grow, which detaches earlier views.
    */
   view(offset: number, length: number): Float32Array;
+  /**
+   * Tells the backend's C++ side that a tensor's data changed in place. The backend caches XNNPACK operators
+   * with weights packed from a tensor (the filter of a convolution, the right-hand side of a matmul), keyed
+   * by the tensor's id and dropped only when that id is disposed: after an in-place write those caches would
+   * keep computing with the old weights. This re-registers the id (dispose, then register the same memory
+   * again), which runs the disposal callbacks and empties those caches without moving or freeing the data.
+   */
+  invalidate(dataId: object): void;
 }
 
 interface DataEntry {
+  id?: unknown;
+  shape?: unknown;
   memoryOffset?: unknown;
   dtype?: unknown;
   refCount?: unknown;
@@ -34,6 +44,7 @@ interface WasmBackendLike {
     asm?: Record<string, unknown>;
     wasmMemory?: unknown;
     wasmExports?: Record<string, unknown>;
+    tfjs?: { registerTensor?: unknown; disposeData?: unknown };
   };
 }
 
@@ -74,7 +85,11 @@ export function wasmInternals(backend: unknown): WasmInternals | null {
   let found: WasmInternals | null = null;
   if (looksLikeWasmBackend(backend)) {
     const memory = findMemory(backend.wasm);
-    if (memory) {
+    const api = backend.wasm.tfjs;
+    const register = api?.registerTensor;
+    const dispose = api?.disposeData;
+    // Without a way to drop the backend's per-tensor caches, in-place updates are not safe (stale weights).
+    if (memory && typeof register === "function" && typeof dispose === "function") {
       const map = backend.dataIdMap;
       found = {
         memory,
@@ -90,6 +105,13 @@ export function wasmInternals(backend: unknown): WasmInternals | null {
         },
         view(offset, length) {
           return new Float32Array(memory.buffer, offset, length);
+        },
+        invalidate(dataId) {
+          const e = map.get(dataId);
+          if (!e || typeof e.id !== "number" || !Array.isArray(e.shape)) return;
+          const size = (e.shape as number[]).reduce((a, b) => a * b, 1);
+          dispose(e.id);
+          register(e.id, size, e.memoryOffset);
         },
       };
     }
