@@ -80,10 +80,14 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
     }
     params.forEach((p, i) => {
       if (!isFloatArray(p)) {
-        throw new TypeError(`${rule.name}: parameter ${i} must be a Float32Array or Float64Array, got ${describe(p)}`);
+        throw new TypeError(
+          `${rule.name}: parameter ${i} must be a Float32Array or Float64Array, got ${describe(p)}`,
+        );
       }
       if (params.indexOf(p) !== i) {
-        throw new TypeError(`${rule.name}: parameter ${i} is the same array as parameter ${params.indexOf(p)}`);
+        throw new TypeError(
+          `${rule.name}: parameter ${i} is the same array as parameter ${params.indexOf(p)}`,
+        );
       }
     });
     const dtype = dtypeOf(params[0]!);
@@ -141,7 +145,9 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
   step(grads: readonly FloatArray[]): boolean {
     const name = this.rule.name;
     if (!Array.isArray(grads)) {
-      throw new GradientMismatchError(`${name}.step: grads must be an array of ${this.params.length} typed arrays, got ${describe(grads)}`);
+      throw new GradientMismatchError(
+        `${name}.step: grads must be an array of ${this.params.length} typed arrays, got ${describe(grads)}`,
+      );
     }
     if (grads.length !== this.params.length) {
       throw new GradientMismatchError(
@@ -217,31 +223,46 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
       throw new StateError(`${name}.setState: ${what}; the optimizer was not changed`);
     };
     if (typeof state !== "object" || state === null) fail(`expected a state object, got ${describe(state)}`);
-    if (state.format !== STATE_FORMAT) fail(`format is ${JSON.stringify(state.format)}, expected "${STATE_FORMAT}"`);
-    if (state.version !== STATE_VERSION) fail(`version ${JSON.stringify(state.version)} is not supported (this library reads version ${STATE_VERSION})`);
-    if (state.optimizer !== name) fail(`the state was written by ${JSON.stringify(state.optimizer)}, not ${name}`);
-    if (state.dtype !== this.dtype) fail(`the state is ${JSON.stringify(state.dtype)} but the parameters are ${this.dtype}`);
-    if (!Number.isSafeInteger(state.step) || state.step < 0) fail(`step must be an integer >= 0, got ${JSON.stringify(state.step)}`);
+    if (state.format !== STATE_FORMAT)
+      fail(`format is ${JSON.stringify(state.format)}, expected "${STATE_FORMAT}"`);
+    if (state.version !== STATE_VERSION)
+      fail(
+        `version ${JSON.stringify(state.version)} is not supported (this library reads version ${STATE_VERSION})`,
+      );
+    if (state.optimizer !== name)
+      fail(`the state was written by ${JSON.stringify(state.optimizer)}, not ${name}`);
+    if (state.dtype !== this.dtype)
+      fail(`the state is ${JSON.stringify(state.dtype)} but the parameters are ${this.dtype}`);
+    if (!Number.isSafeInteger(state.step) || state.step < 0)
+      fail(`step must be an integer >= 0, got ${JSON.stringify(state.step)}`);
     if (!Array.isArray(state.sizes) || state.sizes.length !== this.params.length) {
-      fail(`the state has ${Array.isArray(state.sizes) ? state.sizes.length : "no"} parameter sizes, this optimizer has ${this.params.length} parameters`);
+      fail(
+        `the state has ${Array.isArray(state.sizes) ? state.sizes.length : "no"} parameter sizes, this optimizer has ${this.params.length} parameters`,
+      );
     }
     this.params.forEach((p, i) => {
-      if (state.sizes[i] !== p.length) fail(`parameter ${i} has length ${p.length} but the state's has ${JSON.stringify(state.sizes[i])}`);
+      if (state.sizes[i] !== p.length)
+        fail(`parameter ${i} has length ${p.length} but the state's has ${JSON.stringify(state.sizes[i])}`);
     });
     const slots = state.slots;
     if (typeof slots !== "object" || slots === null) fail("slots are missing");
     const names = Object.keys(slots).sort();
     const expected = [...this.slotNames].sort();
-    if (names.join(",") !== expected.join(",")) fail(`slots are [${names.join(", ")}], expected [${expected.join(", ")}]`);
+    if (names.join(",") !== expected.join(","))
+      fail(`slots are [${names.join(", ")}], expected [${expected.join(", ")}]`);
     for (const slot of this.slotNames) {
       const perParam = slots[slot];
-      if (!Array.isArray(perParam) || perParam.length !== this.params.length) fail(`slot ${slot} must hold one array per parameter`);
+      if (!Array.isArray(perParam) || perParam.length !== this.params.length)
+        fail(`slot ${slot} must hold one array per parameter`);
       perParam!.forEach((values, i) => {
         if (!Array.isArray(values) || values.length !== this.params[i]!.length) {
-          fail(`slot ${slot} of parameter ${i} has ${Array.isArray(values) ? `length ${values.length}` : "no values"}, expected length ${this.params[i]!.length}`);
+          fail(
+            `slot ${slot} of parameter ${i} has ${Array.isArray(values) ? `length ${values.length}` : "no values"}, expected length ${this.params[i]!.length}`,
+          );
         }
         for (let j = 0; j < values.length; j++) {
-          if (typeof values[j] !== "number") fail(`slot ${slot} of parameter ${i} has a non-number at index ${j}`);
+          if (typeof values[j] !== "number")
+            fail(`slot ${slot} of parameter ${i} has a non-number at index ${j}`);
         }
       });
     }
@@ -275,7 +296,9 @@ function describeOptions(options: object): Record<string, number | boolean | str
 /** True when two typed arrays view overlapping bytes of the same buffer. */
 function overlaps(a: FloatArray, b: FloatArray): boolean {
   return (
-    a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength
+    a.buffer === b.buffer &&
+    a.byteOffset < b.byteOffset + b.byteLength &&
+    b.byteOffset < a.byteOffset + a.byteLength
   );
 }
 

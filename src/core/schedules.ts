@@ -43,14 +43,20 @@ export function stepDecay(options: { initial: number; stepSize: number; gamma?: 
  * @param options.milestones - strictly increasing update counts (integers ≥ 1).
  * @param options.gamma - default 0.1.
  */
-export function multiStepDecay(options: { initial: number; milestones: readonly number[]; gamma?: number }): Schedule {
+export function multiStepDecay(options: {
+  initial: number;
+  milestones: readonly number[];
+  gamma?: number;
+}): Schedule {
   const initial = check.nonNegative("multiStepDecay: initial", options.initial);
   const gamma = check.nonNegative("multiStepDecay: gamma", options.gamma ?? 0.1);
   const milestones = [...options.milestones];
   milestones.forEach((m, i) => {
     integer(`multiStepDecay: milestones[${i}]`, m, 1);
     if (i > 0 && m <= milestones[i - 1]!) {
-      throw new OptionError(`multiStepDecay: milestones must increase strictly, got ${milestones.join(", ")}`);
+      throw new OptionError(
+        `multiStepDecay: milestones must increase strictly, got ${milestones.join(", ")}`,
+      );
     }
   });
   return withPeak((step) => {
@@ -102,14 +108,22 @@ export function cosineDecay(options: {
   }
   const restarts = options.restarts ?? false;
   const r = typeof restarts === "object" ? restarts : {};
-  const tMul = check.inRange("cosineDecay: restarts.periodMultiplier", r.periodMultiplier ?? 1, 1, Number.MAX_VALUE);
+  const tMul = check.inRange(
+    "cosineDecay: restarts.periodMultiplier",
+    r.periodMultiplier ?? 1,
+    1,
+    Number.MAX_VALUE,
+  );
   const mMul = check.inRange("cosineDecay: restarts.amplitudeMultiplier", r.amplitudeMultiplier ?? 1, 0, 1);
   const cosine = (peak: number, tau: number, length: number) =>
     minValue + ((peak - minValue) * (1 + Math.cos((Math.PI * tau) / length))) / 2;
   if (restarts === false) return withPeak((step) => cosine(initial, Math.min(step, period), period), initial);
   return withPeak((step) => {
     // Period k (0-based) starts at T·(1 + m + … + m^(k−1)); find k in closed form, then fix rounding.
-    let k = tMul === 1 ? Math.floor(step / period) : Math.floor(Math.log1p((step * (tMul - 1)) / period) / Math.log(tMul));
+    let k =
+      tMul === 1
+        ? Math.floor(step / period)
+        : Math.floor(Math.log1p((step * (tMul - 1)) / period) / Math.log(tMul));
     const startOf = (j: number) => (tMul === 1 ? period * j : (period * (tMul ** j - 1)) / (tMul - 1));
     while (k > 0 && startOf(k) > step) k--;
     while (startOf(k + 1) <= step) k++;
@@ -137,7 +151,12 @@ export function warmupLinearDecay(options: {
 }): Schedule {
   const initial = check.nonNegative("warmupLinearDecay: initial", options.initial);
   const total = integer("warmupLinearDecay: totalSteps", options.totalSteps, 1);
-  const proportion = check.inRange("warmupLinearDecay: warmupProportion", options.warmupProportion ?? 0.1, 0, 1);
+  const proportion = check.inRange(
+    "warmupLinearDecay: warmupProportion",
+    options.warmupProportion ?? 0.1,
+    0,
+    1,
+  );
   const minLr = check.nonNegative("warmupLinearDecay: minLr", options.minLr ?? 0);
   const warmup = total * proportion;
   const decaySteps = Math.max(total - warmup, 1);
@@ -158,7 +177,8 @@ export function warmupLinearDecay(options: {
  */
 export function withWarmup(schedule: Schedule | number, warmupSteps: number): Schedule {
   const inner: Schedule = typeof schedule === "number" ? constant(schedule) : schedule;
-  if (typeof inner !== "function") throw new OptionError(`withWarmup: schedule must be a function or a number`);
+  if (typeof inner !== "function")
+    throw new OptionError(`withWarmup: schedule must be a function or a number`);
   const w = integer("withWarmup: warmupSteps", warmupSteps, 0);
   const peak = inner(0);
   return withPeak((step) => (step < w ? (peak * (step + 1)) / w : inner(step - w)), inner.peak ?? peak);

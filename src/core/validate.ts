@@ -58,13 +58,16 @@ export const check = {
   },
   /** A boolean. */
   boolean(option: string, value: unknown): boolean {
-    if (typeof value !== "boolean") throw new OptionError(`${option} must be true or false, got ${show(value)}`);
+    if (typeof value !== "boolean")
+      throw new OptionError(`${option} must be true or false, got ${show(value)}`);
     return value;
   },
   /** One of the listed strings. */
   oneOf<T extends string>(option: string, value: unknown, allowed: readonly T[]): T {
     if (typeof value !== "string" || !allowed.includes(value as T)) {
-      throw new OptionError(`${option} must be one of ${allowed.map((a) => show(a)).join(", ")}, got ${show(value)}`);
+      throw new OptionError(
+        `${option} must be one of ${allowed.map((a) => show(a)).join(", ")}, got ${show(value)}`,
+      );
     }
     return value as T;
   },
@@ -77,7 +80,9 @@ export const check = {
   knownKeys(optimizer: string, options: object, known: readonly string[]): void {
     for (const key of Object.keys(options)) {
       if (!known.includes(key)) {
-        throw new OptionError(`${optimizer}: unknown option ${show(key)}; known options: ${known.join(", ")}`);
+        throw new OptionError(
+          `${optimizer}: unknown option ${show(key)}; known options: ${known.join(", ")}`,
+        );
       }
     }
   },
@@ -95,7 +100,9 @@ export function nominalLearningRate(lr: LearningRate): number {
 export function learningRateAt(lr: LearningRate, step: number): number {
   const value = typeof lr === "function" ? lr(step) : lr;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new OptionError(`learningRate schedule returned ${show(value)} at step ${step}; it must be a finite number >= 0`);
+    throw new OptionError(
+      `learningRate schedule returned ${show(value)} at step ${step}; it must be a finite number >= 0`,
+    );
   }
   return value;
 }

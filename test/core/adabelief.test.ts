@@ -40,7 +40,11 @@ describe("AdaBelief: hand-derived steps", () => {
   it("first non-rectified step is α/β1 per coordinate when |g| is far above the ε floor", () => {
     fc.assert(
       fc.property(fc.array(nonTinyGrad, { minLength: 1, maxLength: 8 }), (g) => {
-        const p = run({ rectify: false }, g.map(() => 0), [g]);
+        const p = run(
+          { rectify: false },
+          g.map(() => 0),
+          [g],
+        );
         g.forEach((gi, i) => expect(p[i]).toBeCloseTo((-Math.sign(gi) * 1e-3) / 0.9, 9));
       }),
     );
@@ -87,14 +91,21 @@ describe("AdaBelief: hand-derived steps", () => {
 });
 
 describe("AdaBelief: properties", () => {
-  const gradSeq = fc.array(fc.array(nonTinyGrad, { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 12 });
+  const gradSeq = fc.array(fc.array(nonTinyGrad, { minLength: 3, maxLength: 3 }), {
+    minLength: 1,
+    maxLength: 12,
+  });
 
   it("is invariant to the gradient's scale when ε = 0 (bit for bit with powers of two)", () => {
     fc.assert(
       fc.property(gradSeq, fc.integer({ min: -20, max: 20 }), fc.boolean(), (grads, k, rectify) => {
         const c = 2 ** k;
         const a = run({ epsilon: 0, rectify, degeneratedToSgd: false }, [0.1, 0.2, 0.3], grads);
-        const b = run({ epsilon: 0, rectify, degeneratedToSgd: false }, [0.1, 0.2, 0.3], grads.map((g) => g.map((x) => x * c)));
+        const b = run(
+          { epsilon: 0, rectify, degeneratedToSgd: false },
+          [0.1, 0.2, 0.3],
+          grads.map((g) => g.map((x) => x * c)),
+        );
         expect(Array.from(b)).toEqual(Array.from(a));
       }),
     );
@@ -102,12 +113,15 @@ describe("AdaBelief: properties", () => {
 
   it("keeps s positive (ε > 0)", () => {
     fc.assert(
-      fc.property(fc.array(fc.array(finiteGrad, { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 20 }), (grads) => {
-        const p = Float32Array.of(0, 0);
-        const opt = new AdaBelief([p]);
-        for (const g of grads) opt.step([Float32Array.from(g)]);
-        for (const v of opt.getState().slots.s![0]!) expect(v).toBeGreaterThan(0);
-      }),
+      fc.property(
+        fc.array(fc.array(finiteGrad, { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 20 }),
+        (grads) => {
+          const p = Float32Array.of(0, 0);
+          const opt = new AdaBelief([p]);
+          for (const g of grads) opt.step([Float32Array.from(g)]);
+          for (const v of opt.getState().slots.s![0]!) expect(v).toBeGreaterThan(0);
+        },
+      ),
     );
   });
 
@@ -116,7 +130,9 @@ describe("AdaBelief: properties", () => {
       fc.property(gradSeq, fc.boolean(), (grads, rectify) => {
         const plain = run({ rectify, weightDecay: 0 }, [1, -2, 3], grads);
         for (const weightDecouple of [true, false]) {
-          expect(Array.from(run({ rectify, weightDecay: 0, weightDecouple }, [1, -2, 3], grads))).toEqual(Array.from(plain));
+          expect(Array.from(run({ rectify, weightDecay: 0, weightDecouple }, [1, -2, 3], grads))).toEqual(
+            Array.from(plain),
+          );
         }
       }),
     );
@@ -128,7 +144,9 @@ describe("AdaBelief: properties", () => {
         const lr = 1e-2;
         const fixed = run({ learningRate: lr, weightDecay: lambda, fixedDecay: true }, [1, -2, 3], grads);
         const scaled = run({ learningRate: lr, weightDecay: lambda / lr }, [1, -2, 3], grads);
-        fixed.forEach((v, i) => expect(Math.abs(v - scaled[i]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(v))));
+        fixed.forEach((v, i) =>
+          expect(Math.abs(v - scaled[i]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(v))),
+        );
       }),
     );
   });
@@ -159,10 +177,16 @@ describe("AdaBelief: properties", () => {
   it("float32 and float64 runs agree to float32 precision", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.array(fc.double({ min: -10, max: 10, noNaN: true }).map(Math.fround), { minLength: 4, maxLength: 4 }), {
-          minLength: 1,
-          maxLength: 30,
-        }),
+        fc.array(
+          fc.array(fc.double({ min: -10, max: 10, noNaN: true }).map(Math.fround), {
+            minLength: 4,
+            maxLength: 4,
+          }),
+          {
+            minLength: 1,
+            maxLength: 30,
+          },
+        ),
         fc.boolean(),
         (grads, rectify) => {
           const start = [0.5, -0.25, 1, 2];
@@ -177,7 +201,12 @@ describe("AdaBelief: properties", () => {
   it("float32 parameters give float32 results: parameters and state hold float32 values", () => {
     const p = Float32Array.of(0.1, 0.2);
     const opt = new AdaBelief([p], { rectify: false, amsgrad: true });
-    for (const g of [[0.3, 0.7], [0.1, -0.2], [1e-3, 5]]) opt.step([Float32Array.from(g)]);
+    for (const g of [
+      [0.3, 0.7],
+      [0.1, -0.2],
+      [1e-3, 5],
+    ])
+      opt.step([Float32Array.from(g)]);
     const state = opt.getState();
     expect(state.dtype).toBe("float32");
     const values = [...Object.values(state.slots).flat(2), ...Array.from(p)];
@@ -244,9 +273,22 @@ describe("AdaBelief: options", () => {
       reinforcementLearning: [1e-4, 0.9, 0.999, 1e-12, 0, false, true],
     };
     expect(Object.keys(adabeliefPresets).sort()).toEqual(Object.keys(table).sort());
-    for (const [name, [learningRate, beta1, beta2, epsilon, weightDecay, weightDecouple, rectify]] of Object.entries(table)) {
+    for (const [
+      name,
+      [learningRate, beta1, beta2, epsilon, weightDecay, weightDecouple, rectify],
+    ] of Object.entries(table)) {
       const preset = adabeliefPresets[name as keyof typeof adabeliefPresets];
-      expect(preset, name).toEqual({ learningRate, beta1, beta2, epsilon, weightDecay, weightDecouple, rectify, amsgrad: false, fixedDecay: false });
+      expect(preset, name).toEqual({
+        learningRate,
+        beta1,
+        beta2,
+        epsilon,
+        weightDecay,
+        weightDecouple,
+        rectify,
+        amsgrad: false,
+        fixedDecay: false,
+      });
       expect(Object.isFrozen(preset), name).toBe(true);
     }
     expect(() => {
@@ -289,7 +331,15 @@ describe("AdaBelief: options", () => {
   });
 
   it("amsgrad with rectify matches the default run bit for bit (as the official code)", () => {
-    const grads = [[1, -2], [0.5, 0.25], [3, 1], [-1, -1], [2, 2], [0.1, 0.3], [1, 1]];
+    const grads = [
+      [1, -2],
+      [0.5, 0.25],
+      [3, 1],
+      [-1, -1],
+      [2, 2],
+      [0.1, 0.3],
+      [1, 1],
+    ];
     expect(Array.from(run({ amsgrad: true }, [0, 0], grads))).toEqual(Array.from(run({}, [0, 0], grads)));
   });
 
@@ -316,12 +366,20 @@ describe("AdaBelief: the specialised adaptive loop", () => {
           const o = adabeliefRule.resolve({ rectify, epsilon: 1e-12 });
           const c = adabeliefRule.coefficients(t, 1e-2, o);
           expect(c.mode).toBe(0);
-          const make = () => [Ctor.from(g, (x) => x / 3), Ctor.from(g, (x) => x / 7), Ctor.from(g, (x) => (x * x) / 11)];
+          const make = () => [
+            Ctor.from(g, (x) => x / 3),
+            Ctor.from(g, (x) => x / 7),
+            Ctor.from(g, (x) => (x * x) / 11),
+          ];
           const [ta, ma, sa] = make();
           const [tb, mb, sb] = make();
           adabeliefAdaptiveLoop(ta!, Ctor.from(g), ma!, sa!, c);
           adabeliefLoop(tb!, Ctor.from(g), [mb!, sb!], c);
-          expect([Array.from(ta!), Array.from(ma!), Array.from(sa!)]).toEqual([Array.from(tb!), Array.from(mb!), Array.from(sb!)]);
+          expect([Array.from(ta!), Array.from(ma!), Array.from(sa!)]).toEqual([
+            Array.from(tb!),
+            Array.from(mb!),
+            Array.from(sb!),
+          ]);
         },
       ),
     );

@@ -167,4 +167,3 @@ describe("AdaBound with a warmup schedule", () => {
     expect(scheduled).toEqual(plain);
   });
 });
-

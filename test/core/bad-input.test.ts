@@ -63,18 +63,30 @@ describe.each(NAMES)("%s rejects bad input and loses nothing", (name) => {
   });
 
   it("rejects unknown options (typos)", () => {
-    expect(() => new (ctor(name))([new Float64Array(2)], { learning_rate: 0.1 })).toThrow(/unknown option "learning_rate"/);
+    expect(() => new (ctor(name))([new Float64Array(2)], { learning_rate: 0.1 })).toThrow(
+      /unknown option "learning_rate"/,
+    );
   });
 
   it("rejects empty, non-typed or mixed-dtype parameter lists", () => {
     expect(() => new (ctor(name))([])).toThrow(/non-empty/);
-    expect(() => new (ctor(name))([[1, 2] as unknown as FloatArray])).toThrow(/parameter 0 must be a Float32Array or Float64Array/);
-    expect(() => new (ctor(name))([new Float64Array(1), new Float32Array(1)])).toThrow(/parameter 1 is float32 but parameter 0 is float64/);
+    expect(() => new (ctor(name))([[1, 2] as unknown as FloatArray])).toThrow(
+      /parameter 0 must be a Float32Array or Float64Array/,
+    );
+    expect(() => new (ctor(name))([new Float64Array(1), new Float32Array(1)])).toThrow(
+      /parameter 1 is float32 but parameter 0 is float64/,
+    );
   });
 
   it("rejects a wrong number of gradients", () => {
     const { params, opt } = warmed(name);
-    rejectsAndKeeps(params, opt, () => opt.step([Float64Array.of(1, 2, 3)]), GradientMismatchError, /got 1 gradients for 2 parameters/);
+    rejectsAndKeeps(
+      params,
+      opt,
+      () => opt.step([Float64Array.of(1, 2, 3)]),
+      GradientMismatchError,
+      /got 1 gradients for 2 parameters/,
+    );
   });
 
   it("rejects a length mismatch", () => {
@@ -132,18 +144,28 @@ describe.each(NAMES)("%s rejects bad input and loses nothing", (name) => {
       /gradient 0 shares memory with parameter 0/,
     );
     const whole = new Float64Array(4);
-    expect(() => new (ctor(name))([whole.subarray(0, 2), whole.subarray(1, 3)])).toThrow(/parameter 1 overlaps parameter 0/);
+    expect(() => new (ctor(name))([whole.subarray(0, 2), whole.subarray(1, 3)])).toThrow(
+      /parameter 1 overlaps parameter 0/,
+    );
   });
 
   it("option errors name the optimizer", () => {
-    expect(() => new (ctor(name))([new Float64Array(1)], { learningRate: -1 })).toThrow(new RegExp(`^${name}: learningRate`));
+    expect(() => new (ctor(name))([new Float64Array(1)], { learningRate: -1 })).toThrow(
+      new RegExp(`^${name}: learningRate`),
+    );
   });
 
   it("rejects a learning-rate schedule that returns a bad value, before changing anything", () => {
     const params = [Float64Array.of(1)];
     const opt = new (ctor(name))(params, { learningRate: (step: number) => (step < 1 ? 0.1 : NaN) });
     opt.step([Float64Array.of(1)]);
-    rejectsAndKeeps(params, opt, () => opt.step([Float64Array.of(1)]), OptionError, /schedule returned NaN at step 1/);
+    rejectsAndKeeps(
+      params,
+      opt,
+      () => opt.step([Float64Array.of(1)]),
+      OptionError,
+      /schedule returned NaN at step 1/,
+    );
   });
 
   it("setState validates version, optimizer, dtype, sizes, slots and step", () => {

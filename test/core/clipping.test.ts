@@ -28,7 +28,9 @@ describe("clipping", () => {
         expect(globalNorm(out)).toBeLessThanOrEqual(maxNorm * (1 + 1e-6));
         const scale = globalNorm(grads) === 0 ? 1 : globalNorm(out) / globalNorm(grads);
         // float32 rounding of the second gradient perturbs the measured scale by ~1e-7 relative.
-        out[0]!.forEach((v, i) => expect(Math.abs(v - x[i]! * scale)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(x[i]!))));
+        out[0]!.forEach((v, i) =>
+          expect(Math.abs(v - x[i]! * scale)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(x[i]!))),
+        );
       }),
     );
   });
@@ -50,8 +52,12 @@ describe("clipping", () => {
 
   it("rejects bad limits naming the argument", () => {
     expect(() => clipByGlobalNorm([Float64Array.of(1)], 0)).toThrow(OptionError);
-    expect(() => clipByGlobalNorm([Float64Array.of(1)], -1)).toThrow(/clipByGlobalNorm: maxNorm must be a finite number > 0, got -1/);
+    expect(() => clipByGlobalNorm([Float64Array.of(1)], -1)).toThrow(
+      /clipByGlobalNorm: maxNorm must be a finite number > 0, got -1/,
+    );
     expect(() => clipByValue([Float64Array.of(1)], NaN)).toThrow(/clipByValue: limit .* got NaN/);
-    expect(() => globalNorm([[1] as unknown as Float64Array])).toThrow(/gradient 0 must be a Float32Array or Float64Array/);
+    expect(() => globalNorm([[1] as unknown as Float64Array])).toThrow(
+      /gradient 0 must be a Float32Array or Float64Array/,
+    );
   });
 });

@@ -41,7 +41,11 @@ describe("schedules", () => {
   });
 
   it("cosineDecay with restarts: periods grow by periodMultiplier and peaks shrink by amplitudeMultiplier", () => {
-    const s = cosineDecay({ initial: 1, decaySteps: 10, restarts: { periodMultiplier: 2, amplitudeMultiplier: 0.5 } });
+    const s = cosineDecay({
+      initial: 1,
+      decaySteps: 10,
+      restarts: { periodMultiplier: 2, amplitudeMultiplier: 0.5 },
+    });
     expect(s(0)).toBe(1);
     expect(s(10)).toBe(0.5); // second period starts at a peak of 0.5 and lasts 20 steps
     expect(s(20)).toBeCloseTo(0.25, 15);
@@ -50,8 +54,17 @@ describe("schedules", () => {
   });
 
   it("cosineDecay with restarts agrees with a period-by-period walk, also far out", () => {
-    for (const [tMul, mMul] of [[1, 1], [2, 0.5], [1.5, 0.9]] as const) {
-      const s = cosineDecay({ initial: 1, decaySteps: 7, minValue: 0.01, restarts: { periodMultiplier: tMul, amplitudeMultiplier: mMul } });
+    for (const [tMul, mMul] of [
+      [1, 1],
+      [2, 0.5],
+      [1.5, 0.9],
+    ] as const) {
+      const s = cosineDecay({
+        initial: 1,
+        decaySteps: 7,
+        minValue: 0.01,
+        restarts: { periodMultiplier: tMul, amplitudeMultiplier: mMul },
+      });
       let start = 0;
       let length = 7;
       let peak = 1;
@@ -96,32 +109,42 @@ describe("schedules", () => {
 
   it("every schedule stays within [min, initial] and never increases without restarts or warmup", () => {
     fc.assert(
-      fc.property(fc.double({ min: 1e-6, max: 1, noNaN: true }), fc.integer({ min: 1, max: 500 }), (initial, n) => {
-        const schedules = [
-          stepDecay({ initial, stepSize: 7 }),
-          multiStepDecay({ initial, milestones: [3, 40, 200] }),
-          exponentialDecay({ initial, decayRate: 0.97 }),
-          cosineDecay({ initial, decaySteps: 100 }),
-        ];
-        for (const s of schedules) {
-          let previous = Infinity;
-          for (let step = 0; step < n; step += 13) {
-            const v = s(step);
-            expect(v).toBeLessThanOrEqual(previous + 1e-15);
-            expect(v).toBeGreaterThanOrEqual(0);
-            expect(v).toBeLessThanOrEqual(initial);
-            previous = v;
+      fc.property(
+        fc.double({ min: 1e-6, max: 1, noNaN: true }),
+        fc.integer({ min: 1, max: 500 }),
+        (initial, n) => {
+          const schedules = [
+            stepDecay({ initial, stepSize: 7 }),
+            multiStepDecay({ initial, milestones: [3, 40, 200] }),
+            exponentialDecay({ initial, decayRate: 0.97 }),
+            cosineDecay({ initial, decaySteps: 100 }),
+          ];
+          for (const s of schedules) {
+            let previous = Infinity;
+            for (let step = 0; step < n; step += 13) {
+              const v = s(step);
+              expect(v).toBeLessThanOrEqual(previous + 1e-15);
+              expect(v).toBeGreaterThanOrEqual(0);
+              expect(v).toBeLessThanOrEqual(initial);
+              previous = v;
+            }
           }
-        }
-      }),
+        },
+      ),
     );
   });
 
   it("rejects bad settings naming the option", () => {
     expect(() => stepDecay({ initial: 1, stepSize: 0 })).toThrow(OptionError);
-    expect(() => stepDecay({ initial: 1, stepSize: 0 })).toThrow(/stepDecay: stepSize must be an integer >= 1, got 0/);
-    expect(() => cosineDecay({ initial: 0.1, decaySteps: 10, minValue: 1 })).toThrow(/minValue 1 must not exceed initial 0.1/);
-    expect(() => warmupLinearDecay({ initial: 1, totalSteps: 10, warmupProportion: 2 })).toThrow(/warmupProportion/);
+    expect(() => stepDecay({ initial: 1, stepSize: 0 })).toThrow(
+      /stepDecay: stepSize must be an integer >= 1, got 0/,
+    );
+    expect(() => cosineDecay({ initial: 0.1, decaySteps: 10, minValue: 1 })).toThrow(
+      /minValue 1 must not exceed initial 0.1/,
+    );
+    expect(() => warmupLinearDecay({ initial: 1, totalSteps: 10, warmupProportion: 2 })).toThrow(
+      /warmupProportion/,
+    );
     expect(() => constant(-1)).toThrow(/constant: value must be a finite number >= 0, got -1/);
   });
 });

@@ -21,7 +21,8 @@ export function translate(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
-    if (!(key in names)) throw new Error(`${optimizer}: the golden config has option ${key}, which the harness cannot map`);
+    if (!(key in names))
+      throw new Error(`${optimizer}: the golden config has option ${key}, which the harness cannot map`);
     const target = names[key];
     if (target === null || target === undefined) continue; // no numerical effect (e.g. print_change_log)
     if (typeof target === "function") Object.assign(out, target(value));

@@ -60,6 +60,9 @@ afterAll(() => {
   const total = [...worst.values()].reduce((a, w) => a + w.cases, 0);
   const lines = [...worst.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, w]) => `  ${k.padEnd(22)} ${String(w.cases).padStart(4)} cases  worst ${w.worst.toExponential(2)}  (${w.worstCase})`);
+    .map(
+      ([k, w]) =>
+        `  ${k.padEnd(22)} ${String(w.cases).padStart(4)} cases  worst ${w.worst.toExponential(2)}  (${w.worstCase})`,
+    );
   console.log(`golden replay: ${total} cases compared\n${lines.join("\n")}`);
 });

@@ -47,5 +47,8 @@ export function loadGoldenFiles(): GoldenFile[] {
     .filter((f) => f.endsWith(".json"))
     .sort();
   if (files.length === 0) throw new Error(`golden directory ${dir} holds no .json files`);
-  return files.map((file) => ({ file, ...(JSON.parse(readFileSync(join(dir, file), "utf8")) as Omit<GoldenFile, "file">) }));
+  return files.map((file) => ({
+    file,
+    ...(JSON.parse(readFileSync(join(dir, file), "utf8")) as Omit<GoldenFile, "file">),
+  }));
 }

@@ -28,7 +28,13 @@ it.each([
       tf.conv2d(x, filter, 1, "same").dataSync();
       tf.matMul(a, w).dataSync();
     });
-    opt.minimize(() => tf.add(tf.mean(tf.square(tf.conv2d(x, filter, 1, "same"))), tf.mean(tf.square(tf.matMul(a, w)))) as tf.Scalar);
+    opt.minimize(
+      () =>
+        tf.add(
+          tf.mean(tf.square(tf.conv2d(x, filter, 1, "same"))),
+          tf.mean(tf.square(tf.matMul(a, w))),
+        ) as tf.Scalar,
+    );
     expect(opt.lastUpdatePath).toMatch(/^wasm/);
     tf.tidy(() => {
       const fresh = tf.tensor(filter.dataSync().slice(), filter.shape);

@@ -133,7 +133,9 @@ export function rho(t: number, beta2: number): { rhoInf: number; rhoT: number } 
 export function rectification(t: number, beta1: number, beta2: number): number {
   const { rhoInf, rhoT } = rho(t, beta2);
   return (
-    Math.sqrt((((((1 - beta2 ** t) * (rhoT - 4)) / (rhoInf - 4)) * (rhoT - 2)) / rhoT) * rhoInf / (rhoInf - 2)) /
+    Math.sqrt(
+      ((((((1 - beta2 ** t) * (rhoT - 4)) / (rhoInf - 4)) * (rhoT - 2)) / rhoT) * rhoInf) / (rhoInf - 2),
+    ) /
     (1 - beta1 ** t)
   );
 }
@@ -179,7 +181,11 @@ export const adabeliefRule: UpdateRule<AdaBeliefOptions, ResolvedAdaBeliefOption
       );
     }
     if (r.weightDecouple && r.weightDecay > 0) {
-      const factor = r.fixedDecay ? 1 - r.weightDecay : typeof r.learningRate === "number" ? 1 - r.learningRate * r.weightDecay : 1;
+      const factor = r.fixedDecay
+        ? 1 - r.weightDecay
+        : typeof r.learningRate === "number"
+          ? 1 - r.learningRate * r.weightDecay
+          : 1;
       if (factor <= 0) {
         warn(
           `AdaBelief: the decoupled decay factor ${r.fixedDecay ? "1 − weightDecay" : "1 − learningRate·weightDecay"} = ${factor} ` +
@@ -222,10 +228,21 @@ export const adabeliefRule: UpdateRule<AdaBeliefOptions, ResolvedAdaBeliefOption
       useMax: false,
     };
     if (!o.rectify) {
-      return { ...base, mode: AdaBeliefMode.Adaptive, stepSize: -(lr / bc1), sqrtBc2: Math.sqrt(bc2), useMax: o.amsgrad };
+      return {
+        ...base,
+        mode: AdaBeliefMode.Adaptive,
+        stepSize: -(lr / bc1),
+        sqrtBc2: Math.sqrt(bc2),
+        useMax: o.amsgrad,
+      };
     }
     if (rho(t, o.beta2).rhoT >= o.smaThreshold) {
-      return { ...base, mode: AdaBeliefMode.Adaptive, stepSize: -rectification(t, o.beta1, o.beta2) * lr, sqrtBc2: 1 };
+      return {
+        ...base,
+        mode: AdaBeliefMode.Adaptive,
+        stepSize: -rectification(t, o.beta1, o.beta2) * lr,
+        sqrtBc2: 1,
+      };
     }
     if (o.degeneratedToSgd) {
       return { ...base, mode: AdaBeliefMode.Sgd, stepSize: -(1 / bc1) * lr, sqrtBc2: 1 };
