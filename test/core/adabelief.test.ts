@@ -367,9 +367,9 @@ describe("AdaBelief: the specialised adaptive loop", () => {
           const c = adabeliefRule.coefficients(t, 1e-2, o);
           expect(c.mode).toBe(0);
           const make = () => [
-            Ctor.from(g, (x) => x / 3),
-            Ctor.from(g, (x) => x / 7),
-            Ctor.from(g, (x) => (x * x) / 11),
+            Ctor.from(g.map((x) => x / 3)),
+            Ctor.from(g.map((x) => x / 7)),
+            Ctor.from(g.map((x) => (x * x) / 11)),
           ];
           const [ta, ma, sa] = make();
           const [tb, mb, sb] = make();
