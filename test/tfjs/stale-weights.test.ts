@@ -17,10 +17,10 @@ it.each([
 ])("wasm: conv2d and matMul see the weights an in-place %s step wrote", async (_name, make) => {
   await useBackend("wasm");
   registerWasmTrainingKernels();
-  const x = tf.randomNormal([2, 6, 6, 3], 0, 1, "float32", 1);
-  const filter = tf.variable(tf.randomNormal([3, 3, 3, 4], 0, 1, "float32", 2), true, `staleF_${_name}`);
+  const x = tf.randomNormal<tf.Rank.R4>([2, 6, 6, 3], 0, 1, "float32", 1);
+  const filter = tf.variable(tf.randomNormal<tf.Rank.R4>([3, 3, 3, 4], 0, 1, "float32", 2), true, `staleF_${_name}`);
   const a = tf.randomNormal([5, 7], 0, 1, "float32", 3);
-  const w = tf.variable(tf.randomNormal([7, 3], 0, 1, "float32", 4), true, `staleW_${_name}`);
+  const w = tf.variable(tf.randomNormal<tf.Rank.R2>([7, 3], 0, 1, "float32", 4), true, `staleW_${_name}`);
   const opt = make();
   for (let step = 0; step < 3; step++) {
     // Use the weights (fills the backend's caches), then update them in place.
@@ -37,7 +37,7 @@ it.each([
     );
     expect(opt.lastUpdatePath).toMatch(/^wasm/);
     tf.tidy(() => {
-      const fresh = tf.tensor(filter.dataSync().slice(), filter.shape);
+      const fresh = tf.tensor4d(filter.dataSync().slice(), filter.shape);
       const freshW = tf.tensor(w.dataSync().slice(), w.shape);
       const conv = tf.conv2d(x, filter, 1, "same").dataSync();
       const convFresh = tf.conv2d(x, fresh, 1, "same").dataSync();
