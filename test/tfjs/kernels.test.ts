@@ -73,6 +73,9 @@ const CASES: ConvCase[] = [
   { x: [2, 9, 9, 2], f: [3, 3, 2, 3], strides: 2, pad: 1, dimRoundingMode: "ceil" },
   { x: [4, 12, 12, 8], f: [3, 3, 8, 16], strides: 1, pad: "same" },
   { x: [1, 4, 4, 1], f: [4, 4, 1, 1], strides: 1, pad: "valid" },
+  // The filter gradient's matrix-product path in several batch chunks (5 + 4 images of 28×28).
+  { x: [9, 28, 28, 1], f: [3, 3, 1, 4], strides: 1, pad: "same" },
+  { x: [3, 28, 27, 3], f: [3, 2, 3, 2], strides: [2, 1], pad: "valid" },
 ];
 
 /** A few more cases drawn from a seeded generator. */
@@ -303,6 +306,8 @@ describe("UnsortedSegmentSum on wasm matches the cpu backend", () => {
 describe("MaxPoolGrad and BatchMatMul (transposed operands) on wasm match the cpu backend", () => {
   it.each([
     ["2x2 stride 2 valid", [2, 6, 6, 3], 2, 2, "valid"],
+    ["2x2 stride 2 valid, odd sides (last row and column unused)", [2, 7, 5, 3], 2, 2, "valid"],
+    ["2x2 stride 2 same, odd sides (padded windows)", [1, 5, 7, 2], 2, 2, "same"],
     ["3x3 stride 2 same", [2, 7, 5, 2], 3, 2, "same"],
     ["2x3 stride 1 same", [1, 5, 6, 4], [2, 3], 1, "same"],
     ["3x3 stride 3 explicit-by-number", [1, 8, 8, 2], 3, 3, 1],

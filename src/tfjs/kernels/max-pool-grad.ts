@@ -60,6 +60,10 @@ export const maxPoolGradWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const dyv = f32(b, dy);
   const dxv = f32(b, dx);
   dxv.fill(0);
+  if (FH === 2 && FW === 2 && SH === 2 && SW === 2 && PT === 0 && PL === 0 && 2 * HO <= H && 2 * WO <= W) {
+    pool2x2Grad(xv, dyv, dxv, N, H, W, C, HO, WO);
+    return dx;
+  }
   for (let n = 0; n < N; n++) {
     const xn = n * H * W * C;
     for (let i = 0; i < HO; i++) {
@@ -90,3 +94,55 @@ export const maxPoolGradWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   }
   return dx;
 };
+
+/**
+ * The common case — 2×2 windows, stride 2, no padding, every window inside the input — unrolled: the same
+ * first-maximum rule (`x > best` in row-major window order, starting from −∞, so an all-NaN window routes
+ * nothing) as the general loop, without its per-window bounds and inner loops. `dxv` must be zeroed.
+ */
+function pool2x2Grad(
+  xv: Float32Array,
+  dyv: Float32Array,
+  dxv: Float32Array,
+  N: number,
+  H: number,
+  W: number,
+  C: number,
+  HO: number,
+  WO: number,
+): void {
+  const row = W * C;
+  for (let n = 0; n < N; n++) {
+    for (let i = 0; i < HO; i++) {
+      let k0 = (n * H + 2 * i) * row;
+      let o = (n * HO + i) * WO * C;
+      for (let j = 0; j < WO; j++, k0 += 2 * C) {
+        for (let c = 0; c < C; c++, o++) {
+          const a = k0 + c;
+          const b = a + C;
+          const d = a + row;
+          const e = d + C;
+          let best = Number.NEGATIVE_INFINITY;
+          let at = -1;
+          const va = xv[a]!;
+          if (va > best) {
+            best = va;
+            at = a;
+          }
+          const vb = xv[b]!;
+          if (vb > best) {
+            best = vb;
+            at = b;
+          }
+          const vd = xv[d]!;
+          if (vd > best) {
+            best = vd;
+            at = d;
+          }
+          if (xv[e]! > best) at = e;
+          if (at >= 0) dxv[at] = dxv[at]! + dyv[o]!;
+        }
+      }
+    }
+  }
+}
