@@ -33,6 +33,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { buildCnn } from "../src/experiments/models/cnn.js";
+import { REFERENCE_CNN } from "../src/experiments/tasks/cnn.js";
 import { LeanLstm } from "../src/experiments/models/lstm-lean.js";
 import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from "../src/tfjs/kernels/index.js";
 
@@ -116,7 +117,11 @@ interface CnnArch {
 }
 
 /** The reference CNN (the issue's target): one convolution per block, 16-32-64 filters, dense 128. */
-const CNN_REFERENCE: CnnArch = { filters: [16, 32, 64], perBlock: 1, dense: 128 };
+const CNN_REFERENCE: CnnArch = {
+  filters: REFERENCE_CNN.filters,
+  perBlock: REFERENCE_CNN.convsPerBlock ?? 2,
+  dense: REFERENCE_CNN.dense,
+};
 /** `buildCnn({filters: [16, 32], dense: 64, batchNorm: false})`, for information. */
 const CNN_MEDIUM: CnnArch = { filters: [16, 32], perBlock: 2, dense: 64 };
 /** `buildCnn({filters: [32, 64], dense: 128, batchNorm: false})`, the former reference, for information. */
@@ -145,39 +150,9 @@ function forwardMacs(a: CnnArch): number {
   return macs + side * side * channels * a.dense + a.dense * 10;
 }
 
-/**
- * Builds `a` as the suite builds its CNN: two-convolution blocks with `buildCnn` itself; one-convolution
- * blocks (which `buildCnn` cannot express yet) layer for layer as `buildCnn` would with one convolution per
- * block (He-normal kernels seeded per layer, zero biases, separate ReLU layers, Glorot-uniform output).
- */
+/** Builds `a` with the suite's own `buildCnn`. */
 function buildArch(a: CnnArch, seed: number): tfl.LayersModel {
-  if (a.perBlock === 2) return buildCnn({ filters: a.filters, dense: a.dense, batchNorm: false }, seed);
-  let layerSeed = seed >>> 0;
-  const init = () => tfl.initializers.heNormal({ seed: layerSeed++ });
-  const model = tfl.sequential();
-  let first = true;
-  for (const f of a.filters) {
-    for (let k = 0; k < a.perBlock; k++) {
-      model.add(
-        tfl.layers.conv2d({
-          ...(first ? { inputShape: [28, 28, 1] } : {}),
-          filters: f,
-          kernelSize: 3,
-          padding: "same",
-          kernelInitializer: init(),
-        }),
-      );
-      first = false;
-      model.add(tfl.layers.reLU());
-    }
-    model.add(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
-  }
-  model.add(tfl.layers.flatten());
-  model.add(tfl.layers.dense({ units: a.dense, activation: "relu", kernelInitializer: init() }));
-  model.add(
-    tfl.layers.dense({ units: 10, kernelInitializer: tfl.initializers.glorotUniform({ seed: layerSeed++ }) }),
-  );
-  return model;
+  return buildCnn({ filters: a.filters, convsPerBlock: a.perBlock, dense: a.dense, batchNorm: false }, seed);
 }
 
 /**

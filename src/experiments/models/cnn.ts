@@ -1,5 +1,5 @@
 /**
- * A small VGG-style convolutional network for 28×28 grey-scale images: blocks of two 3×3 convolutions
+ * A small VGG-style convolutional network for 28×28 grey-scale images: blocks of 3×3 convolutions
  * (same padding, optional batch normalisation, ReLU) followed by 2×2 max pooling, then a hidden dense
  * layer and a 10-way linear output (logits). The paper's VGG11 on CIFAR-10 scaled down to Fashion-MNIST.
  *
@@ -9,8 +9,10 @@ import * as tf from "@tensorflow/tfjs-layers";
 
 /** Architecture of {@link buildCnn}. */
 export interface CnnConfig {
-  /** Filters of each block's two convolutions, e.g. `[32, 64]` (two blocks: 28→14→7). */
+  /** Filters of each block's convolutions, e.g. `[16, 32, 64]` (three blocks: 28→14→7→3). */
   filters: number[];
+  /** 3×3 convolutions per block before its 2×2 max pooling; default 2 (as VGG's later blocks). */
+  convsPerBlock?: number;
   /** Units of the hidden dense layer. */
   dense: number;
   /** Batch normalisation after every convolution (before ReLU), as the paper's VGG. */
@@ -33,12 +35,16 @@ export function buildCnn(config: CnnConfig, seed: number): tf.LayersModel {
   if (!Number.isInteger(config.dense) || config.dense < 1) {
     throw new RangeError(`CnnConfig.dense must be a positive integer, got ${config.dense}`);
   }
+  const convs = config.convsPerBlock ?? 2;
+  if (!Number.isInteger(convs) || convs < 1) {
+    throw new RangeError(`CnnConfig.convsPerBlock must be a positive integer, got ${convs}`);
+  }
   let layerSeed = seed >>> 0;
   const init = () => tf.initializers.heNormal({ seed: layerSeed++ });
   const model = tf.sequential();
   let first = true;
   for (const f of config.filters) {
-    for (let k = 0; k < 2; k++) {
+    for (let k = 0; k < convs; k++) {
       model.add(
         tf.layers.conv2d({
           ...(first ? { inputShape: [28, 28, 1] } : {}),
