@@ -94,7 +94,7 @@ describe("demo simulate", () => {
     s.hyper.adam.beta1 = 1.5;
     const runs = simulate(s);
     const adam = runs.find((r) => r.id === "adam")!;
-    expect(adam.error).toBe("beta1 must be a number in [0, 1), got 1.5");
+    expect(adam.error).toBe("Adam: beta1 must be a number in [0, 1), got 1.5");
     expect(adam.points).toBe(1);
     expect(runs.find((r) => r.id === "adabelief")!.points).toBe(s.steps + 1);
   });
