@@ -223,23 +223,31 @@ function kernel(name: string, flags: readonly string[], body: Body, unroll = UNR
   ].join("\n");
 }
 
-/** firstNonFinite(p, n): index of the first element whose exponent bits are all ones (NaN, ±∞), or −1. */
+/** Float32x4 vectors per iteration of the non-finite scan (so `4·SCAN_UNROLL` elements per branch). */
+export const SCAN_UNROLL = 8;
+
+/**
+ * firstNonFinite(p, n): index of the first element whose exponent bits are all ones (NaN, ±∞), or −1.
+ * Per vector it masks the exponent bits and keeps their unsigned lane-wise maximum: that maximum equals
+ * 0x7f800000 exactly when some element's exponent is all ones, so one compare and one branch serve
+ * {@link SCAN_UNROLL} vectors (the scan is compute-bound on data in cache).
+ */
 function firstNonFinite(): string {
-  const step = 16 * UNROLL;
-  const hit = (o: number) =>
-    `(i32x4.eq (v128.and (v128.load${off(o)} (i32.add (local.get $p) (local.get $i))) (local.get $vexp)) (local.get $vexp))`;
-  let any = hit(0);
-  for (let u = 1; u < UNROLL; u++) any = `(v128.or ${any} ${hit(16 * u)})`;
+  const step = 16 * SCAN_UNROLL;
+  const exp = (o: number) =>
+    `(v128.and (v128.load${off(o)} (i32.add (local.get $p) (local.get $i))) (local.get $vexp))`;
+  let acc = exp(0);
+  for (let u = 1; u < SCAN_UNROLL; u++) acc = `(i32x4.max_u ${acc} ${exp(16 * u)})`;
   return [
     `(func (export "firstNonFinite") (param $p i32) (param $n i32) (result i32)`,
     "  (local $i i32) (local $end i32) (local $vexp v128)",
     "  (local.set $vexp (i32x4.splat (i32.const 0x7f800000)))",
-    `  ;; vector scan in blocks of ${4 * UNROLL} elements; a block with a hit is rescanned by the scalar loop`,
+    `  ;; vector scan in blocks of ${4 * SCAN_UNROLL} elements; a block with a hit is rescanned by the scalar loop`,
     `  (local.set $end (i32.and (i32.shl (local.get $n) (i32.const 2)) (i32.const -${step})))`,
     "  (block $vdone",
     "    (loop $vloop",
     "      (br_if $vdone (i32.ge_u (local.get $i) (local.get $end)))",
-    `      (br_if $vdone (v128.any_true ${any}))`,
+    `      (br_if $vdone (v128.any_true (i32x4.eq ${acc} (local.get $vexp))))`,
     `      (local.set $i (i32.add (local.get $i) (i32.const ${step})))`,
     "      (br $vloop)))",
     "  (local.set $end (i32.shl (local.get $n) (i32.const 2)))",

@@ -710,7 +710,8 @@ describe("firstNonFinite kernel", () => {
   });
 
   it("finds NaN, +Infinity and -Infinity at every position of body and tail", () => {
-    for (let n = 1; n <= 40; n++) {
+    // Past two of the scan's 32-element blocks, so every lane of a block and the tail are covered.
+    for (let n = 1; n <= 80; n++) {
       for (const p of [64, 68]) {
         const a = view(memory, p, n);
         for (const bad of [NaN, Infinity, -Infinity]) {

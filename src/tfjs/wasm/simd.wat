@@ -419,13 +419,13 @@
   (func (export "firstNonFinite") (param $p i32) (param $n i32) (result i32)
     (local $i i32) (local $end i32) (local $vexp v128)
     (local.set $vexp (i32x4.splat (i32.const 0x7f800000)))
-    ;; vector scan in blocks of 8 elements; a block with a hit is rescanned by the scalar loop
-    (local.set $end (i32.and (i32.shl (local.get $n) (i32.const 2)) (i32.const -32)))
+    ;; vector scan in blocks of 32 elements; a block with a hit is rescanned by the scalar loop
+    (local.set $end (i32.and (i32.shl (local.get $n) (i32.const 2)) (i32.const -128)))
     (block $vdone
       (loop $vloop
         (br_if $vdone (i32.ge_u (local.get $i) (local.get $end)))
-        (br_if $vdone (v128.any_true (v128.or (i32x4.eq (v128.and (v128.load (i32.add (local.get $p) (local.get $i))) (local.get $vexp)) (local.get $vexp)) (i32x4.eq (v128.and (v128.load offset=16 (i32.add (local.get $p) (local.get $i))) (local.get $vexp)) (local.get $vexp)))))
-        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (br_if $vdone (v128.any_true (i32x4.eq (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (v128.and (v128.load (i32.add (local.get $p) (local.get $i))) (local.get $vexp)) (v128.and (v128.load offset=16 (i32.add (local.get $p) (local.get $i))) (local.get $vexp))) (v128.and (v128.load offset=32 (i32.add (local.get $p) (local.get $i))) (local.get $vexp))) (v128.and (v128.load offset=48 (i32.add (local.get $p) (local.get $i))) (local.get $vexp))) (v128.and (v128.load offset=64 (i32.add (local.get $p) (local.get $i))) (local.get $vexp))) (v128.and (v128.load offset=80 (i32.add (local.get $p) (local.get $i))) (local.get $vexp))) (v128.and (v128.load offset=96 (i32.add (local.get $p) (local.get $i))) (local.get $vexp))) (v128.and (v128.load offset=112 (i32.add (local.get $p) (local.get $i))) (local.get $vexp))) (local.get $vexp))))
+        (local.set $i (i32.add (local.get $i) (i32.const 128)))
         (br $vloop)))
     (local.set $end (i32.shl (local.get $n) (i32.const 2)))
     (block $fdone
