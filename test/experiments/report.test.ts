@@ -71,6 +71,10 @@ describe("task reports", () => {
     const curve = readFileSync(join(dir, "curve-testAcc.svg"), "utf8");
     expect(curve).toContain("#D55E00");
     expect(curve).toMatch(/aria-roledescription="area mark" d="[^"]+" fill="#D55E00" opacity="0\.18"/);
+    // A curve plot carries its legend: one entry per optimizer, drawn as strokes.
+    expect(curve).toContain(
+      "aria-label=\"Symbol legend titled 'optimizer' for stroke color with 3 values: SGD, Adam, AdaBelief\"",
+    );
     const readme = readFileSync(join(out, "README.md"), "utf8");
     expect(readme).toContain("| optimizer | fake: test accuracy (%) (↑) |");
     expect(readme).toContain("| Adam | **88.75 ± 0.3536** |");

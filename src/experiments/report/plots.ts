@@ -75,6 +75,9 @@ export function curvesSpec(points: readonly CurvePoint[], options: CurvesOptions
     height: 280,
     config: FONT_CONFIG,
     data: { values },
+    // One colour scale, but the legends apart: with a shared legend the bands' `legend: null` removes the
+    // lines' legend too. The lines' legend shows strokes.
+    resolve: { legend: { color: "independent" } },
     layer: [
       {
         mark: { type: "area", opacity: 0.18 },
@@ -90,7 +93,7 @@ export function curvesSpec(points: readonly CurvePoint[], options: CurvesOptions
         encoding: {
           x,
           y: { field: "mean", type: "quantitative", scale: yScale, title: options.yLabel },
-          color,
+          color: { ...color, legend: { symbolType: "stroke", symbolStrokeWidth: 2.5 } },
           strokeWidth: {
             field: "bold",
             type: "quantitative",
