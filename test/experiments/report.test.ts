@@ -8,6 +8,7 @@ import {
   writeSuiteReadme,
   writeTaskReport,
 } from "../../src/experiments/report/index.js";
+import { wrapTitle } from "../../src/experiments/report/plots.js";
 import { runSuite } from "../../src/experiments/suite.js";
 import { createReporter } from "../../src/experiments/progress.js";
 import { fakeTask } from "./suite-fake-task.js";
@@ -81,6 +82,14 @@ describe("task reports", () => {
     expect(readme).toContain("- fake: AdaBelief did not win");
     const results = JSON.parse(readFileSync(join(dir, "results.json"), "utf8"));
     expect(results.runs).toHaveLength(6);
+  });
+
+  it("wraps long plot titles at spaces into lines of at most the width, keeping every word", () => {
+    expect(wrapTitle("short", 10)).toBe("short");
+    const text = "Fréchet distance on our Fashion-MNIST classifier features";
+    const lines = wrapTitle(text, 20) as string[];
+    expect(lines).toEqual(["Fréchet distance on", "our Fashion-MNIST", "classifier features"]);
+    expect(lines.join(" ")).toBe(text);
   });
 
   it("returns null and writes nothing for a task without runs; README says so", async () => {

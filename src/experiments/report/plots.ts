@@ -30,6 +30,24 @@ const FONT_CONFIG = {
   title: { fontSize: 14, anchor: "start" as const },
 };
 
+/**
+ * Splits a long title into lines of at most `width` characters at spaces (Vega-Lite draws a string array
+ * as several lines), so long metric names neither get cut off nor run past the plot.
+ */
+export function wrapTitle(text: string, width = 48): string | string[] {
+  if (text.length <= width) return text;
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 function presentOptimizers(names: Iterable<OptimizerName>): OptimizerName[] {
   const set = new Set(names);
   return OPTIMIZERS.filter((n) => set.has(n));
@@ -70,7 +88,7 @@ export function curvesSpec(points: readonly CurvePoint[], options: CurvesOptions
   const yScale = options.logY ? { type: "log" as const } : { zero: false };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: options.title,
+    title: wrapTitle(options.title),
     width: 440,
     height: 280,
     config: FONT_CONFIG,
@@ -83,7 +101,7 @@ export function curvesSpec(points: readonly CurvePoint[], options: CurvesOptions
         mark: { type: "area", opacity: 0.18 },
         encoding: {
           x,
-          y: { field: "lo", type: "quantitative", scale: yScale, title: options.yLabel },
+          y: { field: "lo", type: "quantitative", scale: yScale, title: wrapTitle(options.yLabel, 36) },
           y2: { field: "hi" },
           color: { ...color, legend: null },
         },
@@ -92,7 +110,7 @@ export function curvesSpec(points: readonly CurvePoint[], options: CurvesOptions
         mark: { type: "line", clip: true },
         encoding: {
           x,
-          y: { field: "mean", type: "quantitative", scale: yScale, title: options.yLabel },
+          y: { field: "mean", type: "quantitative", scale: yScale, title: wrapTitle(options.yLabel, 36) },
           color: { ...color, legend: { symbolType: "stroke", symbolStrokeWidth: 2.5 } },
           strokeWidth: {
             field: "bold",
@@ -128,7 +146,7 @@ export function barSpec(stats: ReadonlyMap<OptimizerName, MeanStd>, options: Bar
   };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: options.title,
+    title: wrapTitle(options.title),
     width: 400,
     height: 260,
     config: FONT_CONFIG,
@@ -138,7 +156,7 @@ export function barSpec(stats: ReadonlyMap<OptimizerName, MeanStd>, options: Bar
         mark: { type: "bar" },
         encoding: {
           x,
-          y: { field: "mean", type: "quantitative", title: options.label },
+          y: { field: "mean", type: "quantitative", title: wrapTitle(options.label, 36) },
           color: { field: "optimizer", type: "nominal", scale: colorScale(names), legend: null },
         },
       },
@@ -218,7 +236,7 @@ export function trajectorySpec(
   };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: options.title,
+    title: wrapTitle(options.title),
     width: 340,
     height: 340,
     config: FONT_CONFIG,
