@@ -1,6 +1,8 @@
 /**
  * The reproduction suite's command line: `toy`, `cnn`, `lstm`, `gan` (one task) and `suite` (all four), each
- * with `--quick` / `--full`, `--optimizers`, `--seeds`, `--epochs`, `--backend`, `--lr`, `--out` and `--help`.
+ * with `--quick` / `--full`, `--optimizers`, `--seeds`, `--epochs`, `--backend`, `--lr`, `--out` and `--help`;
+ * and `sweep <task> --lrs a,b,…`, a learning-rate sweep that selects each optimizer's rate on the validation
+ * split only (`sweep.ts`).
  *
  * Run with tsx: `npx tsx src/experiments/cli.ts suite --quick` (`npm start`), or `npm run suite -- <command>`.
  * Bad arguments get a one-line error and exit code 2 before any work starts. Ctrl-C stops the current run
@@ -15,6 +17,7 @@ import { pathToFileURL } from "node:url";
 import { formatDuration } from "./progress.js";
 import { TASK_NAMES } from "./registry.js";
 import type { SuiteOptions } from "./suite.js";
+import type { SweepOptions } from "./sweep.js";
 import { OPTIMIZERS, type OptimizerName, type Size } from "./task.js";
 
 /** The first line of an error's message. */
@@ -30,8 +33,8 @@ export class CliError extends Error {
 
 /** The parsed command line. */
 export interface CliCommand {
-  /** `help` when `--help` was shown (nothing else to do). */
-  kind: "run" | "help";
+  /** `help` when `--help` was shown (nothing else to do); `sweep` for a learning-rate sweep of one task. */
+  kind: "run" | "help" | "sweep";
   /** Tasks to run, in order. */
   tasks: string[];
   size: Size;
@@ -40,7 +43,9 @@ export interface CliCommand {
   epochs?: number;
   backend: "cpu" | "wasm";
   learningRate?: number;
-  /** Output folder as given (default `results/<size>`). */
+  /** The learning rates of a sweep (`sweep` only), in the order given. */
+  rates?: number[];
+  /** Output folder as given (default `results/<size>`; a sweep: `results/sweep-<size>`). */
   out: string;
   /** True for the `suite` command: unavailable tasks are reported, not fatal. */
   suite: boolean;
@@ -76,6 +81,21 @@ function parseOptimizers(value: string): OptimizerName[] {
   }
   // Suite order, duplicates removed.
   return OPTIMIZERS.filter((o) => names.includes(o));
+}
+
+function parseRates(value: string): number[] {
+  const parts = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  const rates = parts.map((p) => {
+    const n = Number(p);
+    if (!Number.isFinite(n) || n <= 0) throw new CliError(`--lrs must list positive numbers, got "${p}"`);
+    return n;
+  });
+  if (new Set(rates).size !== rates.length) throw new CliError(`--lrs lists a rate twice: "${value}"`);
+  if (rates.length < 2) throw new CliError(`--lrs needs at least two learning rates, got "${value}"`);
+  return rates;
 }
 
 function parseRate(value: string): number {
@@ -147,7 +167,7 @@ function buildProgram(onRun: (c: CliCommand) => void): Command {
       "after",
       "\nExamples:\n  npm start                                 # = suite --quick\n  npx tsx src/experiments/cli.ts toy --optimizers adam,adabelief\n  npx tsx src/experiments/cli.ts suite --full --out results/full",
     );
-  const finish = (tasks: string[], suite: boolean) => (opts: RawOptions) => {
+  const build = (tasks: string[], suite: boolean, opts: RawOptions): CliCommand => {
     if (opts.quick && opts.full) throw new CliError("--quick and --full exclude each other");
     const size: Size = opts.full ? "full" : "quick";
     const c: CliCommand = {
@@ -163,8 +183,9 @@ function buildProgram(onRun: (c: CliCommand) => void): Command {
     if (opts.epochs !== undefined) c.epochs = opts.epochs;
     if (opts.lr !== undefined) c.learningRate = opts.lr;
     if (c.out.trim() === "") throw new CliError("--out must not be empty");
-    onRun(c);
+    return c;
   };
+  const finish = (tasks: string[], suite: boolean) => (opts: RawOptions) => onRun(build(tasks, suite, opts));
   for (const name of TASK_NAMES) {
     addRunOptions(program.command(name).description(TASK_DESCRIPTIONS[name] ?? `the ${name} task`)).action(
       finish([name], false),
@@ -173,6 +194,25 @@ function buildProgram(onRun: (c: CliCommand) => void): Command {
   addRunOptions(
     program.command("suite").description(`all tasks (${TASK_NAMES.join(", ")}), one after another`),
   ).action(finish([...TASK_NAMES], true));
+  addRunOptions(
+    program
+      .command("sweep")
+      .description(
+        "learning-rate sweep of one task (cnn or lstm): every optimizer at each rate of --lrs, the rate " +
+          "selected per optimizer on the validation split only; writes <out>/<task>/sweep.md",
+      )
+      .argument("<task>", `the task to sweep (${TASK_NAMES.join(", ")})`),
+  )
+    .requiredOption("--lrs <list>", "comma-separated learning rates to try, e.g. 3e-4,1e-3,3e-3", parseRates)
+    .action((taskName: string, opts: RawOptions & { lrs: number[] }) => {
+      if (!TASK_NAMES.includes(taskName))
+        throw new CliError(`unknown task "${taskName}" for sweep (known: ${TASK_NAMES.join(", ")})`);
+      if (opts.lr !== undefined)
+        throw new CliError("--lr and sweep exclude each other: list rates with --lrs");
+      const size: Size = opts.full ? "full" : "quick";
+      const c = build([taskName], false, { ...opts, out: opts.out ?? join("results", `sweep-${size}`) });
+      onRun({ ...c, kind: "sweep", rates: opts.lrs });
+    });
   return program;
 }
 
@@ -211,7 +251,9 @@ export function parseCli(
         };
       }
       if (err.code === "commander.help" || err.code === "commander.executeSubCommandAsync") {
-        throw new CliError(`missing command: one of ${[...TASK_NAMES, "suite"].join(", ")} (see --help)`);
+        throw new CliError(
+          `missing command: one of ${[...TASK_NAMES, "suite", "sweep"].join(", ")} (see --help)`,
+        );
       }
       // A CliError thrown in an argument parser reaches us wrapped by commander as invalidArgument.
       const msg = err.message
@@ -223,7 +265,9 @@ export function parseCli(
     throw err;
   }
   if (!parsed)
-    throw new CliError(`missing command: one of ${[...TASK_NAMES, "suite"].join(", ")} (see --help)`);
+    throw new CliError(
+      `missing command: one of ${[...TASK_NAMES, "suite", "sweep"].join(", ")} (see --help)`,
+    );
   return parsed;
 }
 
@@ -273,10 +317,17 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const { loadTasks, runSuite } = await import("./suite.js");
   // Single-task commands need their task: check it loads before anything is written.
   if (!cmd.suite) {
-    const { unavailable } = await loadTasks(cmd.tasks);
+    const { tasks, unavailable } = await loadTasks(cmd.tasks);
     if (unavailable.length > 0) {
       process.stderr.write(
         `adabelief-suite: error: task ${unavailable[0]!.task} is unavailable: ${unavailable[0]!.reason}\n`,
+      );
+      return 2;
+    }
+    if (cmd.kind === "sweep" && !tasks[0]!.validation) {
+      process.stderr.write(
+        `adabelief-suite: error: task ${cmd.tasks[0]} has no validation split to select a learning rate on ` +
+          `(sweep works for ${await sweepableTasks()})\n`,
       );
       return 2;
     }
@@ -310,6 +361,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       `seeds ${cmd.seeds ?? "task default"} · backend ${cmd.backend} · out ${outAbs}\n`,
   );
   try {
+    if (cmd.kind === "sweep") return await sweep(cmd, outAbs, controller.signal, commandLine);
     const options: SuiteOptions = {
       tasks: cmd.tasks,
       size: cmd.size,
@@ -344,6 +396,47 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   } finally {
     process.off("SIGINT", onSigint);
   }
+}
+
+/** The tasks that declare a validation metric, e.g. "cnn, lstm". */
+async function sweepableTasks(): Promise<string> {
+  const { loadTasks } = await import("./suite.js");
+  const { tasks } = await loadTasks(TASK_NAMES);
+  return tasks
+    .filter((t) => t.validation)
+    .map((t) => t.name)
+    .join(", ");
+}
+
+async function sweep(cmd: CliCommand, out: string, signal: AbortSignal, command: string): Promise<number> {
+  const { runSweep } = await import("./sweep.js");
+  const options: SweepOptions = {
+    task: cmd.tasks[0]!,
+    rates: cmd.rates!,
+    size: cmd.size,
+    optimizers: cmd.optimizers,
+    backend: cmd.backend,
+    out,
+    signal,
+    command,
+  };
+  if (cmd.seeds !== undefined) options.seeds = cmd.seeds;
+  if (cmd.epochs !== undefined) options.epochs = cmd.epochs;
+  process.stdout.write(`Sweep: learning rates ${cmd.rates!.join(", ")}\n`);
+  const outcome = await runSweep(options);
+  process.stdout.write(`\n${outcome.table}\n`);
+  process.stdout.write(
+    `Runs: ${outcome.ran} done now, ${outcome.skipped} resumed from disk` +
+      (outcome.failed.length > 0 ? `, ${outcome.failed.length} FAILED` : "") +
+      ".\n",
+  );
+  for (const f of outcome.failed) process.stdout.write(`  failed: ${f.label}: ${f.error}\n`);
+  process.stdout.write(`Report: ${outcome.report}\n`);
+  if (outcome.aborted) {
+    process.stdout.write("Interrupted: rerun the same command to resume.\n");
+    return 130;
+  }
+  return outcome.failed.length > 0 ? 1 : 0;
 }
 
 const invokedDirectly =

@@ -88,6 +88,11 @@ export interface Task {
   title: string;
   /** The metric of the summary table, and whether higher is better. */
   headline: { metric: string; higherIsBetter: boolean; label: string };
+  /**
+   * The metric a learning-rate sweep selects on (a validation-split metric of `RunResult.final`); absent
+   * for tasks without a validation split (toy, GAN), which cannot be swept.
+   */
+  validation?: { metric: string; higherIsBetter: boolean; label: string };
   /** Markdown: the paper's numbers for context. */
   paperReference?: string;
   /** Default number of seeds per size (`full` >= 3). */

@@ -100,6 +100,28 @@ describe("parseCli", () => {
     expect(parseError(["gan", "--lr", "-1"])).toBe('--lr must be a positive number, got "-1"');
     expect(parseError(["gan", "--bogus"])).toBe("unknown option '--bogus'");
     expect(parseError(["toy", "extra"])).toMatch(/too many arguments/);
+    expect(parseError(["sweep", "cnn"])).toMatch(/required option '--lrs <list>' not specified/);
+    expect(parseError(["sweep", "cnn", "--lrs", "1e-3"])).toBe(
+      '--lrs needs at least two learning rates, got "1e-3"',
+    );
+    expect(parseError(["sweep", "cnn", "--lrs", "1e-3,0"])).toBe('--lrs must list positive numbers, got "0"');
+    expect(parseError(["sweep", "cnn", "--lrs", "1e-3,0.001"])).toMatch(/^--lrs lists a rate twice/);
+    expect(parseError(["sweep", "cnn", "--lrs", "1e-3,1e-2", "--lr", "1"])).toBe(
+      "--lr and sweep exclude each other: list rates with --lrs",
+    );
+    expect(parseError(["sweep", "mlp", "--lrs", "1e-3,1e-2"])).toMatch(/^unknown task "mlp" for sweep/);
+  });
+
+  it("parses a sweep: its rates in order, its own default output folder", () => {
+    const c = parseCli(["sweep", "lstm", "--lrs", "3e-3, 1e-3", "--seeds", "2", "--full"], silent);
+    expect(c).toMatchObject({
+      kind: "sweep",
+      tasks: ["lstm"],
+      rates: [3e-3, 1e-3],
+      size: "full",
+      seeds: 2,
+      out: join("results", "sweep-full"),
+    });
   });
 
   it("--help prints usage for the program and every command", () => {
@@ -107,7 +129,7 @@ describe("parseCli", () => {
     const sink = { write: (s: string) => void (text += s) };
     expect(parseCli(["--help"], sink).kind).toBe("help");
     expect(text).toContain("suite");
-    for (const cmd of ["toy", "cnn", "lstm", "gan", "suite"]) {
+    for (const cmd of ["toy", "cnn", "lstm", "gan", "suite", "sweep"]) {
       text = "";
       expect(parseCli([cmd, "--help"], sink).kind).toBe("help");
       for (const opt of ["--quick", "--full", "--optimizers", "--seeds", "--epochs", "--backend", "--out"])
@@ -137,7 +159,12 @@ describe("the CLI process", () => {
 
   it("bad arguments: one-line error on stderr, exit code 2, nothing written", () => {
     const d = tmp();
-    for (const args of [["toy", "--optimizers", "adamx", "--out", "o"], ["nope"]]) {
+    for (const args of [
+      ["toy", "--optimizers", "adamx", "--out", "o"],
+      ["nope"],
+      // The toy task has no validation split: a sweep of it is refused before any work.
+      ["sweep", "toy", "--lrs", "0.01,0.1", "--out", "o"],
+    ]) {
       const r = run(args, d);
       expect(r.status, args.join(" ")).toBe(2);
       expect(r.stderr.trim().split("\n"), r.stderr).toHaveLength(1);

@@ -6,6 +6,17 @@ export interface FakeTaskOptions {
   onRun?: (spec: RunSpec, index: number) => void;
   /** Epochs per run (default 3). */
   epochs?: number;
+  /** Declare a validation metric (`valAcc`, which peaks at a learning rate per optimizer: see the run). */
+  validation?: boolean;
+}
+
+/**
+ * The fake validation accuracy: best at lr 0.01 for SGD, 0.001 for the others; the fake test accuracy
+ * instead grows with the learning rate, so a selection that peeked at test would pick differently.
+ */
+export function fakeValAcc(optimizer: string, lr: number): number {
+  const bestLr = optimizer === "sgd" ? 0.01 : 0.001;
+  return 90 - 5 * Math.abs(Math.log10(lr / bestLr));
 }
 
 /**
@@ -20,6 +31,9 @@ export function fakeTask(options: FakeTaskOptions = {}): Task & { calls: RunSpec
     headline: { metric: "testAcc", higherIsBetter: true, label: "test accuracy (%)" },
     paperReference: "The paper reports 91.17 for AdaBelief.",
     defaultSeeds: { quick: 2, full: 3 },
+    ...(options.validation
+      ? { validation: { metric: "valAcc", higherIsBetter: true, label: "validation accuracy (%)" } }
+      : {}),
     calls,
     async run(spec: RunSpec, hooks): Promise<RunResult> {
       calls.push(spec);
@@ -41,7 +55,13 @@ export function fakeTask(options: FakeTaskOptions = {}): Task & { calls: RunSpec
         spec,
         hyperparameters: { learningRate: spec.learningRate ?? 1e-3 },
         curves,
-        final: { testAcc: base + epochs + spec.seed * 0.5, trainLoss: 1 / (epochs + spec.seed) },
+        final: {
+          testAcc: base + epochs + spec.seed * 0.5 + (spec.learningRate ?? 0) * 100,
+          trainLoss: 1 / (epochs + spec.seed),
+          ...(options.validation
+            ? { valAcc: fakeValAcc(spec.optimizer, spec.learningRate ?? 1e-3) + spec.seed * 0.1 }
+            : {}),
+        },
         timings: { totalSeconds: 0.01, perEpochSeconds: curves.map(() => 0.003) },
         versions: { fake: "1" },
       };

@@ -189,6 +189,7 @@ export const task: Task = {
   name: "cnn",
   title: "Image classification: VGG-style CNN on Fashion-MNIST",
   headline: { metric: "testAcc", higherIsBetter: true, label: "test accuracy (%)" },
+  validation: { metric: "valAcc", higherIsBetter: true, label: "validation accuracy (%)" },
   paperReference: `${PAPER}\n\nOur settings:\n\n${hparamTable("cnn")}`,
   defaultSeeds: { quick: 1, full: 3 },
   run: (spec, hooks) => runCnn(spec, hooks),

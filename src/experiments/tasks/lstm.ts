@@ -236,6 +236,7 @@ export const task: Task = {
   name: "lstm",
   title: "Language modelling: character-level LSTM on Moby Dick",
   headline: { metric: "testPpl", higherIsBetter: false, label: "test perplexity per character" },
+  validation: { metric: "valPpl", higherIsBetter: false, label: "validation perplexity per character" },
   paperReference: `${PAPER}\n\nOur settings:\n\n${hparamTable("lstm")}`,
   defaultSeeds: { quick: 1, full: 3 },
   run: (spec, hooks) => runLstm(spec, hooks),
