@@ -1,24 +1,16 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CliError, parseCli, prepareOutDir } from "../../src/experiments/cli.js";
 import { OPTIMIZERS } from "../../src/experiments/task.js";
+import { tmpDirs } from "./tmp-dirs.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const cli = join(root, "src/experiments/cli.ts");
 const tsx = join(root, "node_modules/.bin/tsx");
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "cli-test-"));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tmpDirs("cli-test");
 
 const silent = { write: () => {} };
 function parseError(argv: string[]): string {

@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   contourLines,
   didNotWinStatements,
@@ -12,16 +11,9 @@ import { wrapTitle } from "../../src/experiments/report/plots.js";
 import { runSuite } from "../../src/experiments/suite.js";
 import { createReporter } from "../../src/experiments/progress.js";
 import { fakeTask } from "./suite-fake-task.js";
+import { tmpDirs } from "./tmp-dirs.js";
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "report-test-"));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tmpDirs("report-test");
 
 /** Checks that an SVG document is one well-nested <svg> element (a small tag-balance check). */
 function expectValidSvg(svg: string): void {

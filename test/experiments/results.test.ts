@@ -1,15 +1,6 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   findStoredRun,
   readRuns,
@@ -20,16 +11,9 @@ import {
   writeJsonAtomic,
 } from "../../src/experiments/results.js";
 import type { RunResult, RunSpec } from "../../src/experiments/task.js";
+import { tmpDirs } from "./tmp-dirs.js";
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "results-test-"));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tmpDirs("results-test");
 
 const spec: RunSpec = { task: "cnn", optimizer: "adabelief", seed: 2, size: "quick", backend: "wasm" };
 function result(s: RunSpec = spec): RunResult {

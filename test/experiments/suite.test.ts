@@ -1,22 +1,14 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createReporter } from "../../src/experiments/progress.js";
 import { runPath } from "../../src/experiments/results.js";
 import { runSuite, type SuiteOptions } from "../../src/experiments/suite.js";
 import type { Task } from "../../src/experiments/task.js";
 import { fakeTask } from "./suite-fake-task.js";
+import { tmpDirs } from "./tmp-dirs.js";
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "suite-test-"));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tmpDirs("suite-test");
 
 function quietReporter(lines: string[] = []) {
   return createReporter({ tty: false, stream: { write: (s: string) => (lines.push(s), true) } as never });

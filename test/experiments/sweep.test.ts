@@ -1,21 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createReporter } from "../../src/experiments/progress.js";
 import { rateDir, runSweep, selectRates, type SweepOptions } from "../../src/experiments/sweep.js";
 import type { RunResult, Task } from "../../src/experiments/task.js";
 import { fakeTask, fakeValAcc } from "./suite-fake-task.js";
+import { tmpDirs } from "./tmp-dirs.js";
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "sweep-test-"));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tmpDirs("sweep-test");
 
 function options(out: string, task: Task, extra: Partial<SweepOptions> = {}): SweepOptions {
   return {
