@@ -33,8 +33,11 @@ export class CliError extends Error {
 
 /** The parsed command line. */
 export interface CliCommand {
-  /** `help` when `--help` was shown (nothing else to do); `sweep` for a learning-rate sweep of one task. */
-  kind: "run" | "help" | "sweep";
+  /**
+   * `help` when `--help` was shown (nothing else to do); `sweep` for a learning-rate sweep of one task;
+   * `report` to regenerate the reports of `out` from its run files.
+   */
+  kind: "run" | "help" | "sweep" | "report";
   /** Tasks to run, in order. */
   tasks: string[];
   size: Size;
@@ -213,6 +216,17 @@ function buildProgram(onRun: (c: CliCommand) => void): Command {
       const c = build([taskName], false, { ...opts, out: opts.out ?? join("results", `sweep-${size}`) });
       onRun({ ...c, kind: "sweep", rates: opts.lrs });
     });
+  program
+    .command("report")
+    .description(
+      "regenerate every task report and the README of an output folder from its run files (no run is made)",
+    )
+    .option("--out <dir>", "the folder (default: results/quick)")
+    .action((opts: { out?: string }) => {
+      const out = opts.out ?? join("results", "quick");
+      if (out.trim() === "") throw new CliError("--out must not be empty");
+      onRun({ kind: "report", tasks: [], size: "quick", optimizers: [], backend: "wasm", out, suite: false });
+    });
   return program;
 }
 
@@ -252,7 +266,7 @@ export function parseCli(
       }
       if (err.code === "commander.help" || err.code === "commander.executeSubCommandAsync") {
         throw new CliError(
-          `missing command: one of ${[...TASK_NAMES, "suite", "sweep"].join(", ")} (see --help)`,
+          `missing command: one of ${[...TASK_NAMES, "suite", "sweep", "report"].join(", ")} (see --help)`,
         );
       }
       // A CliError thrown in an argument parser reaches us wrapped by commander as invalidArgument.
@@ -266,7 +280,7 @@ export function parseCli(
   }
   if (!parsed)
     throw new CliError(
-      `missing command: one of ${[...TASK_NAMES, "suite", "sweep"].join(", ")} (see --help)`,
+      `missing command: one of ${[...TASK_NAMES, "suite", "sweep", "report"].join(", ")} (see --help)`,
     );
   return parsed;
 }
@@ -314,7 +328,25 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     return 2;
   }
   // Loaded only now, so that bad input and --help answer at once (the reports pull in vega).
-  const { loadTasks, runSuite } = await import("./suite.js");
+  const { loadTasks, rebuildReports, runSuite } = await import("./suite.js");
+  if (cmd.kind === "report") {
+    const out = resolve(cmd.out);
+    if (!existsSync(out) || !statSync(out).isDirectory()) {
+      process.stderr.write(`adabelief-suite: error: --out ${cmd.out} is not a folder\n`);
+      return 2;
+    }
+    const r = await rebuildReports(out, {
+      command: `npx tsx src/experiments/cli.ts ${argv.join(" ")}`.trim(),
+    });
+    if (r.tasks.length === 0 && r.failed.length === 0) {
+      process.stderr.write(`adabelief-suite: error: --out ${cmd.out} holds no task folder with runs\n`);
+      return 2;
+    }
+    process.stdout.write(`${r.table}\n`);
+    for (const f of r.failed) process.stdout.write(`  failed: ${f.label}: ${f.error}\n`);
+    process.stdout.write(`Reports regenerated: ${r.tasks.join(", ")}. README: ${r.readme}\n`);
+    return r.failed.length > 0 ? 1 : 0;
+  }
   // Single-task commands need their task: check it loads before anything is written.
   if (!cmd.suite) {
     const { tasks, unavailable } = await loadTasks(cmd.tasks);

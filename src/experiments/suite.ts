@@ -5,7 +5,15 @@
  *
  * @packageDocumentation
  */
-import { baseVersions, findStoredRun, runPath, runResultProblem, writeJsonAtomic } from "./results.js";
+import { existsSync, readdirSync } from "node:fs";
+import {
+  baseVersions,
+  findStoredRun,
+  runPath,
+  runResultProblem,
+  runsDir,
+  writeJsonAtomic,
+} from "./results.js";
 import { createReporter, formatDuration, type Reporter } from "./progress.js";
 import { TASK_NAMES, TASKS } from "./registry.js";
 import { writeSuiteReadme } from "./report/suite-report.js";
@@ -229,6 +237,58 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
   outcome.table = readme.table;
   reporter.stop();
   return outcome;
+}
+
+/** What {@link rebuildReports} did. */
+export interface RebuildOutcome {
+  /** Tasks whose report was regenerated. */
+  tasks: string[];
+  /** Task folders with runs that could not be reported (unknown task, report error). */
+  failed: FailedRun[];
+  readme: string;
+  table: string;
+}
+
+/**
+ * Regenerates, from the run files alone (no run is made), the report of every task folder of `out` that
+ * has a `runs/` folder, and the top-level README: after a change to the reports, or when the runs of one
+ * folder were made by several commands (say, one task per process). The README then says it was assembled
+ * by `command`, and each task report lists the settings its runs were made with. A folder without any task
+ * folder is left untouched.
+ */
+export async function rebuildReports(
+  out: string,
+  options: { loadTask?: (name: string) => Promise<Task>; command?: string } = {},
+): Promise<RebuildOutcome> {
+  const names = existsSync(out)
+    ? readdirSync(out)
+        .filter((n) => existsSync(runsDir(out, n)))
+        .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+    : [];
+  if (names.length === 0) return { tasks: [], failed: [], readme: "", table: "" };
+  const { tasks, unavailable } = await loadTasks(names, options.loadTask);
+  const failed: FailedRun[] = unavailable.map((u) => ({ label: u.task, error: u.reason }));
+  const done: string[] = [];
+  for (const task of tasks) {
+    try {
+      if (await writeTaskReport(out, task)) done.push(task.name);
+    } catch (err) {
+      failed.push({ label: `${task.name}/report`, error: oneLine(err) });
+    }
+  }
+  const readme = writeSuiteReadme(out, {
+    order: TASK_NAMES,
+    note:
+      (options.command ? `Assembled by \`${options.command}\` from` : "Assembled from") +
+      " the run files in this folder (no run was made by that command); the settings each task's runs " +
+      "were made with are listed with it below and in its report.",
+  });
+  return { tasks: done, failed, readme: readme.path, table: readme.table };
+}
+
+function rank(task: string): number {
+  const i = TASK_NAMES.indexOf(task);
+  return i < 0 ? TASK_NAMES.length : i;
 }
 
 function headlineText(task: Task, result: RunResult): string {

@@ -166,6 +166,17 @@ describe("the CLI process", () => {
     expect(readdirSync(d)).toEqual([]);
   });
 
+  it("report: regenerates a folder's reports without running; a folder without runs is an error", () => {
+    const d = tmp();
+    const empty = run(["report", "--out", d], d);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr.trim()).toMatch(/^adabelief-suite: error: --out .* holds no task folder with runs$/);
+    const missing = run(["report", "--out", join(d, "nope")], d);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim()).toMatch(/is not a folder$/);
+    expect(readdirSync(d)).toEqual([]);
+  });
+
   it("an unwritable --out: one-line error, exit code 2, nothing written", () => {
     const d = tmp();
     writeFileSync(join(d, "file"), "x");

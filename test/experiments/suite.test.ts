@@ -1,9 +1,9 @@
-import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createReporter } from "../../src/experiments/progress.js";
 import { runPath } from "../../src/experiments/results.js";
-import { runSuite, type SuiteOptions } from "../../src/experiments/suite.js";
+import { rebuildReports, runSuite, type SuiteOptions } from "../../src/experiments/suite.js";
 import type { Task } from "../../src/experiments/task.js";
 import { fakeTask } from "./suite-fake-task.js";
 import { tmpDirs } from "./tmp-dirs.js";
@@ -159,5 +159,24 @@ describe("runSuite resume", () => {
     expect(o.unavailable).toEqual([]);
     expect(o.ran).toEqual(["toy/adam-seed1", "toy/adabelief-seed1"]);
     expect(readdirSync(join(out, "toy")).filter((f) => f.startsWith("trajectory-"))).toHaveLength(5);
+  });
+
+  it("rebuildReports regenerates reports and the README from the run files alone, running nothing", async () => {
+    const out = tmp();
+    const task = fakeTask();
+    await runSuite(options(out, task));
+    const calls = task.calls.length;
+    rmSync(join(out, "fake", "report.md"));
+    writeFileSync(join(out, "README.md"), "stale");
+    mkdirSync(join(out, "notes")); // a folder without runs is not a task
+    const r = await rebuildReports(out, { loadTask: async () => task, command: "cli report --out x" });
+    expect(task.calls.length).toBe(calls);
+    expect(r.tasks).toEqual(["fake"]);
+    expect(r.failed).toEqual([]);
+    expect(readFileSync(join(out, "fake", "report.md"), "utf8")).toContain("# Fake task");
+    const readme = readFileSync(join(out, "README.md"), "utf8");
+    expect(readme).toContain("Assembled by `cli report --out x` from the run files in this folder");
+    expect(readme).not.toContain("rerunning it resumes");
+    expect(readme).toContain("| Adam | **88.75 ± 0.3536** |");
   });
 });

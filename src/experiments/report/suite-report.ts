@@ -63,6 +63,8 @@ export interface SuiteReadmeOptions {
   unavailable?: readonly { task: string; reason: string }[];
   /** The command that reproduces this folder. */
   command?: string;
+  /** Instead of the "Made with" line: how the folder was assembled (Markdown, one paragraph). */
+  note?: string;
 }
 
 /** Writes `<out>/README.md` atomically from the task summaries found; returns its path and the table. */
@@ -73,7 +75,8 @@ export function writeSuiteReadme(
   const summaries = readSummaries(out, options.order);
   const md: string[] = [];
   md.push(`# AdaBelief reproduction suite: results\n`);
-  if (options.command)
+  if (options.note) md.push(`${options.note}\n`);
+  else if (options.command)
     md.push(`Made with \`${options.command}\`; rerunning it resumes and skips finished runs.\n`);
   md.push(
     `Headline metric of each task, mean ± sample standard deviation over seeds (best in **bold**). ` +
