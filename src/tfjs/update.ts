@@ -60,7 +60,8 @@ export function selectRoute(kernel: KernelChoice): Route {
     if (wasm) {
       // The SIMD kernels also scan gradients for NaN/Infinity, so they are used for every rule.
       const simd = kernel === "auto" ? simdKernels(wasm.memory) : null;
-      return { kind: "wasm", wasm, simd };
+      // A route serves one step: its lookups of tensor records are memoized for that step.
+      return { kind: "wasm", wasm: wasm.memoized(), simd };
     }
   }
   return { kind: "tensor" };

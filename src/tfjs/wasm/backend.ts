@@ -27,6 +27,12 @@ export interface WasmInternals {
    * again), which runs the disposal callbacks and empties those caches without moving or freeing the data.
    */
   invalidate(dataId: object): void;
+  /**
+   * The same internals with a lookup memo in front, for the span of one optimizer step: each tensor's
+   * record is looked up in the backend's (large, cache-cold) table once, then found in a small table. The
+   * records are live (refCount, offset), so the memo only must not outlive the step.
+   */
+  memoized(): WasmInternals;
 }
 
 interface DataEntry {
@@ -99,34 +105,58 @@ export function wasmInternals(backend: unknown): WasmInternals | null {
       // One WeakMap lookup per query when the storage's own map is reachable (DataStorage.get costs two,
       // after a `has` of ours: four); these lookups are most of the per-variable cost of a step.
       const raw = map.data instanceof WeakMap ? (map.data as WeakMap<object, DataEntry>) : null;
-      const entryOf = raw
+      const lookup = raw
         ? (id: object): DataEntry | undefined => raw.get(id)
         : (id: object): DataEntry | undefined => (map.has(id) ? map.get(id) : undefined);
-      found = {
+      found = internalsOver(
         memory,
-        offsetOf(dataId) {
-          const e = entryOf(dataId);
-          if (!e || e.dtype !== "float32") return -1;
-          const off = e.memoryOffset;
-          return typeof off === "number" && Number.isInteger(off) && off > 0 && off % 4 === 0 ? off : -1;
-        },
-        refCount(dataId) {
-          const e = entryOf(dataId);
-          return e && typeof e.refCount === "number" ? e.refCount : -1;
-        },
-        view(offset, length) {
-          return new Float32Array(memory.buffer, offset, length);
-        },
-        invalidate(dataId) {
-          const e = entryOf(dataId);
-          if (!e || typeof e.id !== "number" || !Array.isArray(e.shape)) return;
-          const size = (e.shape as number[]).reduce((a, b) => a * b, 1);
-          dispose(e.id);
-          register(e.id, size, e.memoryOffset);
-        },
-      };
+        lookup,
+        register as (...args: unknown[]) => unknown,
+        dispose as (...args: unknown[]) => unknown,
+      );
     }
   }
   cache.set(backend, found);
   return found;
+}
+
+function internalsOver(
+  memory: WebAssembly.Memory,
+  entryOf: (id: object) => DataEntry | undefined,
+  register: (...args: unknown[]) => unknown,
+  dispose: (...args: unknown[]) => unknown,
+): WasmInternals {
+  return {
+    memory,
+    offsetOf(dataId) {
+      const e = entryOf(dataId);
+      if (!e || e.dtype !== "float32") return -1;
+      const off = e.memoryOffset;
+      return typeof off === "number" && Number.isInteger(off) && off > 0 && off % 4 === 0 ? off : -1;
+    },
+    refCount(dataId) {
+      const e = entryOf(dataId);
+      return e && typeof e.refCount === "number" ? e.refCount : -1;
+    },
+    view(offset, length) {
+      return new Float32Array(memory.buffer, offset, length);
+    },
+    invalidate(dataId) {
+      const e = entryOf(dataId);
+      if (!e || typeof e.id !== "number" || !Array.isArray(e.shape)) return;
+      const size = (e.shape as number[]).reduce((a, b) => a * b, 1);
+      dispose(e.id);
+      register(e.id, size, e.memoryOffset);
+    },
+    memoized() {
+      const memo = new Map<object, DataEntry | undefined>();
+      const memoEntryOf = (id: object): DataEntry | undefined => {
+        if (memo.has(id)) return memo.get(id);
+        const e = entryOf(id);
+        memo.set(id, e);
+        return e;
+      };
+      return internalsOver(memory, memoEntryOf, register, dispose);
+    },
+  };
 }
