@@ -15,7 +15,8 @@
  * hits them alike. Each row's `% of bound` is the bound's time over the row's time (both move 28 B/param).
  *
  * Writes `bench/results/optimizers.md` (atomically) and prints it, with PASS/FAIL for the targets of
- * issue 3. Run alone: `npx tsx bench/optimizers.ts` (`--quick`: a short smoke run, printed only).
+ * issue 3. Run alone: `npx tsx bench/optimizers.ts` (`--quick`: a short smoke run, printed only; `--only
+ * wasm:200x5e3`: one backend or workload, printed only).
  */
 import { execSync } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
@@ -31,6 +32,20 @@ import { instantiateSimdKernels } from "../src/tfjs/wasm/simd.js";
 import { compileWat } from "../scripts/build-wasm.js";
 
 const QUICK = process.argv.includes("--quick");
+/**
+ * `--only <backend>[:<workload>]`, e.g. `--only wasm:200x5e3`: measure just that (printed, not written to
+ * the results file, which always holds a complete run).
+ */
+const ONLY = (() => {
+  const i = process.argv.indexOf("--only");
+  return i >= 0 ? (process.argv[i + 1] ?? "") : null;
+})();
+const squash = (label: string) => label.replace(/\s+/g, "").replace("×", "x");
+const selected = (backend: string, w?: Workload) => {
+  if (ONLY === null) return true;
+  const [b, wl] = ONLY.split(":");
+  return b === backend && (w === undefined || wl === undefined || squash(w.label) === squash(wl));
+};
 const BYTES_PER_PARAM = 28;
 /** Target time spent per measured thing and workload, and repetition limits. */
 const BUDGET_MS = QUICK ? 150 : 1500;
@@ -145,7 +160,7 @@ async function benchBackend(backend: "cpu" | "wasm", ours: Ours | null): Promise
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not initialise`);
   await tf.ready();
   const rows: Row[] = [];
-  for (const w of WORKLOADS) {
+  for (const w of WORKLOADS.filter((x) => selected(backend, x))) {
     const total = w.count * w.size;
     const tag = `${backend}_${w.count}x${w.size}`;
     const start = tf.memory().numTensors;
@@ -537,14 +552,14 @@ async function main(): Promise<void> {
   if (!ours) console.error(`our tfjs optimizers could not be loaded (${error}); measuring the rest`);
   const load = os.loadavg()[0]!.toFixed(1);
   const rows: Row[] = [];
-  for (const backend of ["cpu", "wasm"] as const) {
+  for (const backend of (["cpu", "wasm"] as const).filter((b) => selected(b))) {
     console.error(`benchmarking the ${backend} backend…`);
     rows.push(...(await benchBackend(backend, ours)));
   }
   const header = `${machine()} (1-minute load average ${load} at the start)`;
   const text = render(rows, ours ? "" : error, header);
   console.log(text);
-  if (QUICK) return; // a smoke run: printed, not recorded
+  if (QUICK || ONLY !== null) return; // a smoke or partial run: printed, not recorded
   const dir = join(dirname(fileURLToPath(import.meta.url)), "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, "optimizers.md");
