@@ -18,7 +18,11 @@ it.each([
   await useBackend("wasm");
   registerWasmTrainingKernels();
   const x = tf.randomNormal<tf.Rank.R4>([2, 6, 6, 3], 0, 1, "float32", 1);
-  const filter = tf.variable(tf.randomNormal<tf.Rank.R4>([3, 3, 3, 4], 0, 1, "float32", 2), true, `staleF_${_name}`);
+  const filter = tf.variable(
+    tf.randomNormal<tf.Rank.R4>([3, 3, 3, 4], 0, 1, "float32", 2),
+    true,
+    `staleF_${_name}`,
+  );
   const a = tf.randomNormal([5, 7], 0, 1, "float32", 3);
   const w = tf.variable(tf.randomNormal<tf.Rank.R2>([7, 3], 0, 1, "float32", 4), true, `staleW_${_name}`);
   const opt = make();
