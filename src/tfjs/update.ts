@@ -60,8 +60,7 @@ export function selectRoute(kernel: KernelChoice): Route {
     if (wasm) {
       // The SIMD kernels also scan gradients for NaN/Infinity, so they are used for every rule.
       const simd = kernel === "auto" ? simdKernels(wasm.memory) : null;
-      // A route serves one step: its lookups of tensor records are memoized for that step.
-      return { kind: "wasm", wasm: wasm.memoized(), simd };
+      return { kind: "wasm", wasm, simd };
     }
   }
   return { kind: "tensor" };
@@ -238,34 +237,23 @@ export function runWasm<C>(
   }
   makeExclusive(works, (id) => wasm.refCount(id), view);
   // From here on nothing allocates on the wasm heap: offsets and views stay valid.
-  // The variables' data change in place: drop the backend's caches built from them (packed weights).
-  const live = works.flatMap((w, i) => (w.entry.variable.size > 0 ? [{ w, g: grads[i]! }] : []));
-  for (const { w } of live) wasm.invalidate(w.entry.variable.dataId);
   const simdUpdate = simd ? SIMD_UPDATES[ctx.rule.name] : undefined;
   let path: UpdatePath = "wasm-loop";
-  if (simd && simdUpdate) {
-    // All offsets first, then the kernels back to back: JavaScript work between two kernels costs more
-    // than itself (measured: ~30 % of the overhead of a step of 200 variables of 5e3).
-    const calls = live.map(({ w, g }) => ({
-      t: wasm.offsetOf(w.entry.variable.dataId),
-      g: wasm.offsetOf(g.dataId),
-      slots: w.entry.slots.map((s) => wasm.offsetOf(s.dataId)),
-      n: w.entry.variable.size,
-    }));
-    // A rule's SIMD update either exists for the kernel set or not: the first call tells.
-    const first = calls[0];
-    if (first && simdUpdate(simd, first.t, first.g, first.slots, first.n, ctx.c)) {
-      for (let i = 1; i < calls.length; i++) {
-        const c = calls[i]!;
-        simdUpdate(simd, c.t, c.g, c.slots, c.n, ctx.c);
+  works.forEach((w, i) => {
+    const v = w.entry.variable;
+    if (v.size === 0) return;
+    const g = grads[i]!;
+    // The variable's data changes in place: drop the backend's caches built from it (packed weights).
+    wasm.invalidate(v.dataId);
+    if (simd && simdUpdate) {
+      const offs = w.entry.slots.map((s) => wasm.offsetOf(s.dataId));
+      if (simdUpdate(simd, wasm.offsetOf(v.dataId), wasm.offsetOf(g.dataId), offs, v.size, ctx.c)) {
+        path = "wasm-simd";
+        return;
       }
-      path = "wasm-simd";
     }
-  }
-  if (path === "wasm-loop") {
-    for (const { w, g } of live)
-      ctx.rule.update(view(w.entry.variable), view(g), w.entry.slots.map(view), ctx.c);
-  }
+    ctx.rule.update(view(v), view(g), w.entry.slots.map(view), ctx.c);
+  });
   for (const t of temps) t.dispose();
   return path;
 }

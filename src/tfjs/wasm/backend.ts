@@ -27,12 +27,6 @@ export interface WasmInternals {
    * again), which runs the disposal callbacks and empties those caches without moving or freeing the data.
    */
   invalidate(dataId: object): void;
-  /**
-   * The same internals with a lookup memo in front, for the span of one optimizer step: each tensor's
-   * record is looked up in the backend's (large, cache-cold) table once, then found in a small table. The
-   * records are live (refCount, offset), so the memo only must not outlive the step.
-   */
-  memoized(): WasmInternals;
 }
 
 interface DataEntry {
@@ -44,12 +38,7 @@ interface DataEntry {
 }
 
 interface WasmBackendLike {
-  dataIdMap: {
-    get(id: object): DataEntry | undefined;
-    has(id: object): boolean;
-    /** TensorFlow.js's `DataStorage` keeps its entries in this WeakMap (used directly when present). */
-    data?: unknown;
-  };
+  dataIdMap: { get(id: object): DataEntry | undefined; has(id: object): boolean };
   wasm: {
     HEAPU8?: Uint8Array;
     asm?: Record<string, unknown>;
@@ -102,61 +91,31 @@ export function wasmInternals(backend: unknown): WasmInternals | null {
     // Without a way to drop the backend's per-tensor caches, in-place updates are not safe (stale weights).
     if (memory && typeof register === "function" && typeof dispose === "function") {
       const map = backend.dataIdMap;
-      // One WeakMap lookup per query when the storage's own map is reachable (DataStorage.get costs two,
-      // after a `has` of ours: four); these lookups are most of the per-variable cost of a step.
-      const raw = map.data instanceof WeakMap ? (map.data as WeakMap<object, DataEntry>) : null;
-      const lookup = raw
-        ? (id: object): DataEntry | undefined => raw.get(id)
-        : (id: object): DataEntry | undefined => (map.has(id) ? map.get(id) : undefined);
-      found = internalsOver(
+      found = {
         memory,
-        lookup,
-        register as (...args: unknown[]) => unknown,
-        dispose as (...args: unknown[]) => unknown,
-      );
+        offsetOf(dataId) {
+          const e = map.has(dataId) ? map.get(dataId) : undefined;
+          if (!e || e.dtype !== "float32") return -1;
+          const off = e.memoryOffset;
+          return typeof off === "number" && Number.isInteger(off) && off > 0 && off % 4 === 0 ? off : -1;
+        },
+        refCount(dataId) {
+          const e = map.has(dataId) ? map.get(dataId) : undefined;
+          return e && typeof e.refCount === "number" ? e.refCount : -1;
+        },
+        view(offset, length) {
+          return new Float32Array(memory.buffer, offset, length);
+        },
+        invalidate(dataId) {
+          const e = map.get(dataId);
+          if (!e || typeof e.id !== "number" || !Array.isArray(e.shape)) return;
+          const size = (e.shape as number[]).reduce((a, b) => a * b, 1);
+          dispose(e.id);
+          register(e.id, size, e.memoryOffset);
+        },
+      };
     }
   }
   cache.set(backend, found);
   return found;
-}
-
-function internalsOver(
-  memory: WebAssembly.Memory,
-  entryOf: (id: object) => DataEntry | undefined,
-  register: (...args: unknown[]) => unknown,
-  dispose: (...args: unknown[]) => unknown,
-): WasmInternals {
-  return {
-    memory,
-    offsetOf(dataId) {
-      const e = entryOf(dataId);
-      if (!e || e.dtype !== "float32") return -1;
-      const off = e.memoryOffset;
-      return typeof off === "number" && Number.isInteger(off) && off > 0 && off % 4 === 0 ? off : -1;
-    },
-    refCount(dataId) {
-      const e = entryOf(dataId);
-      return e && typeof e.refCount === "number" ? e.refCount : -1;
-    },
-    view(offset, length) {
-      return new Float32Array(memory.buffer, offset, length);
-    },
-    invalidate(dataId) {
-      const e = entryOf(dataId);
-      if (!e || typeof e.id !== "number" || !Array.isArray(e.shape)) return;
-      const size = (e.shape as number[]).reduce((a, b) => a * b, 1);
-      dispose(e.id);
-      register(e.id, size, e.memoryOffset);
-    },
-    memoized() {
-      const memo = new Map<object, DataEntry | undefined>();
-      const memoEntryOf = (id: object): DataEntry | undefined => {
-        if (memo.has(id)) return memo.get(id);
-        const e = entryOf(id);
-        memo.set(id, e);
-        return e;
-      };
-      return internalsOver(memory, memoEntryOf, register, dispose);
-    },
-  };
 }
