@@ -192,16 +192,15 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   let skipped = 0;
   const failed: FailedRun[] = [];
   let aborted = false;
-  for (const rate of options.rates) {
+  const { task: _name, rates, ...suiteOptions } = options;
+  void _name;
+  for (const rate of rates) {
     if (options.signal?.aborted) {
       aborted = true;
       break;
     }
-    const { task: _name, rates: _rates, ...rest } = options;
-    void _name;
-    void _rates;
     const outcome = await runSuite({
-      ...rest,
+      ...suiteOptions,
       tasks: [task.name],
       learningRate: rate,
       out: rateDir(options.out, task.name, rate),

@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CliError, parseCli, prepareOutDir } from "../../src/experiments/cli.js";
 import { OPTIMIZERS } from "../../src/experiments/task.js";
-import { tmpDirs } from "./tmp-dirs.js";
+import { tmpDirs } from "./helpers.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const cli = join(root, "src/experiments/cli.ts");

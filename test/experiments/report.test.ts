@@ -9,9 +9,8 @@ import {
 } from "../../src/experiments/report/index.js";
 import { wrapTitle } from "../../src/experiments/report/plots.js";
 import { runSuite } from "../../src/experiments/suite.js";
-import { createReporter } from "../../src/experiments/progress.js";
 import { fakeTask } from "./suite-fake-task.js";
-import { tmpDirs } from "./tmp-dirs.js";
+import { quietReporter, tmpDirs } from "./helpers.js";
 
 const tmp = tmpDirs("report-test");
 
@@ -40,7 +39,7 @@ describe("task reports", () => {
       backend: "cpu",
       out,
       loadTask: async () => task,
-      reporter: createReporter({ tty: false, stream: { write: () => true } as never }),
+      reporter: quietReporter(),
     });
     const dir = join(out, "fake");
     const md = readFileSync(join(dir, "report.md"), "utf8");

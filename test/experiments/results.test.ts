@@ -11,7 +11,7 @@ import {
   writeJsonAtomic,
 } from "../../src/experiments/results.js";
 import type { RunResult, RunSpec } from "../../src/experiments/task.js";
-import { tmpDirs } from "./tmp-dirs.js";
+import { tmpDirs } from "./helpers.js";
 
 const tmp = tmpDirs("results-test");
 

@@ -1,18 +1,13 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createReporter } from "../../src/experiments/progress.js";
 import { runPath } from "../../src/experiments/results.js";
 import { rebuildReports, runSuite, type SuiteOptions } from "../../src/experiments/suite.js";
 import type { Task } from "../../src/experiments/task.js";
 import { fakeTask } from "./suite-fake-task.js";
-import { tmpDirs } from "./tmp-dirs.js";
+import { quietReporter, tmpDirs } from "./helpers.js";
 
 const tmp = tmpDirs("suite-test");
-
-function quietReporter(lines: string[] = []) {
-  return createReporter({ tty: false, stream: { write: (s: string) => (lines.push(s), true) } as never });
-}
 
 function options(out: string, task: Task, extra: Partial<SuiteOptions> = {}): SuiteOptions {
   return {

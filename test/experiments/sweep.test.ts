@@ -1,11 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createReporter } from "../../src/experiments/progress.js";
 import { rateDir, runSweep, selectRates, type SweepOptions } from "../../src/experiments/sweep.js";
 import type { RunResult, Task } from "../../src/experiments/task.js";
 import { fakeTask, fakeValAcc } from "./suite-fake-task.js";
-import { tmpDirs } from "./tmp-dirs.js";
+import { quietReporter, tmpDirs } from "./helpers.js";
 
 const tmp = tmpDirs("sweep-test");
 
@@ -18,7 +17,7 @@ function options(out: string, task: Task, extra: Partial<SweepOptions> = {}): Sw
     backend: "cpu",
     out,
     loadTask: async () => task,
-    reporter: createReporter({ tty: false, stream: { write: () => true } as never }),
+    reporter: quietReporter(),
     ...extra,
   };
 }

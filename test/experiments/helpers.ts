@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
+import { createReporter, type Reporter } from "../../src/experiments/progress.js";
 
 /**
  * A maker of fresh temporary folders named `<prefix>-…`, each removed after the test that made it
@@ -17,4 +18,9 @@ export function tmpDirs(prefix: string): () => string {
     dirs.push(d);
     return d;
   };
+}
+
+/** A suite reporter that prints nothing (its plain-text lines go to `lines` when given). */
+export function quietReporter(lines: string[] = []): Reporter {
+  return createReporter({ tty: false, stream: { write: (s: string) => (lines.push(s), true) } as never });
 }
