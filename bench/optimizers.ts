@@ -186,9 +186,6 @@ async function benchBackend(backend: "cpu" | "wasm", ours: Ours | null): Promise
     // Raw kernel on this backend's memory.
     const raw = rawKernel(backend, w);
     if (raw) subjects.push({ ...raw, bytesPerParam: BYTES_PER_PARAM, wall: [], cpu: [], reps: 0 });
-    // The same kernel on data in cache: its arithmetic alone (the compute floor of an exact step).
-    const cached = backend === "wasm" && w.count === 1 && w.size === 1e7 ? inCacheKernel(w.size) : null;
-    if (cached) subjects.push({ ...cached, wall: [], cpu: [], reps: 0 });
 
     // The optimizers, each on its own variables, with gradients made once.
     const grads = Array.from({ length: w.count }, () => randomTensor(w.size, 0.1));
@@ -256,7 +253,6 @@ async function benchBackend(backend: "cpu" | "wasm", ours: Ours | null): Promise
       rows.push(row);
     }
     raw?.dispose();
-    cached?.dispose();
     bound.dispose();
     for (const { opt, vars } of made) {
       opt.dispose();
@@ -372,32 +368,6 @@ function rawKernel(
       for (const [t, g, m, s] of arrays) adabeliefRule.update(t!, g!, [m!, s!], c);
     },
     dispose: () => {},
-  };
-}
-
-/** Elements per call of {@link inCacheKernel}: θ g m s of 4,096 float32 (64 KB) stay in the L2 cache. */
-const IN_CACHE = 4096;
-const IN_CACHE_NAME = `raw SIMD kernel, in cache (${IN_CACHE} elements per call)`;
-
-/**
- * The SIMD kernel over one small set of θ g m s arrays (in cache), called as often as it takes to cover
- * `size` elements: the time of the kernel's arithmetic with (almost) no memory traffic. Its √ and ÷ are
- * the float32 operations the semantics require, so this is the floor of an exact step on this machine.
- */
-function inCacheKernel(size: number): { name: string; run: () => void; dispose: () => void } | null {
-  const internals = wasmInternals(tf.backend());
-  const k = internals ? instantiateSimdKernels(internals.memory) : null;
-  if (!internals || !k) return null;
-  const c = adabeliefRule.coefficients(100, 1e-3, adabeliefRule.resolve({}));
-  const tensors = [1, 0.1, 0, 0].map((sc) => (sc ? randomTensor(IN_CACHE, sc) : tf.zeros([IN_CACHE])));
-  const [t, g, m, s] = tensors.map((x) => internals.offsetOf(x.dataId));
-  const calls = Math.round(size / IN_CACHE);
-  return {
-    name: IN_CACHE_NAME,
-    run: () => {
-      for (let i = 0; i < calls; i++) k.adabelief(t!, g!, m!, s!, -1, IN_CACHE, c);
-    },
-    dispose: () => tensors.forEach((x) => x.dispose()),
   };
 }
 
@@ -529,19 +499,6 @@ function render(rows: Row[], oursError: string, header: string): string {
       v === undefined || !Number.isFinite(v) ? "not measured" : t.show(v);
     const cpu = t.cpuValue === undefined ? "" : ` (from CPU time: ${shown(t.cpuValue)})`;
     out.push(`- **${pass ? "PASS" : "FAIL"}** ${t.label}: ${shown(t.value)}${cpu}`);
-  }
-  const floor = rows.find((r) => r.name === IN_CACHE_NAME);
-  const adam = rows.find(
-    (r) => r.backend === "wasm" && r.workload.label === "1 × 1e7" && r.name === "tf.train.adam",
-  );
-  if (floor && adam) {
-    out.push(
-      "",
-      `The exact kernel's arithmetic alone (its √ and ÷ in float32 SIMD, data in cache) takes ` +
-        `${((floor.median * 1e6) / 1e7).toFixed(2)} ns/param: ${fmtMs(floor.median)} ms for 1e7 parameters, ` +
-        `${(floor.median / adam.median).toFixed(3)} × this run's tf.train.adam (${fmtMs(adam.median)} ms), ` +
-        "on one core (the wasm backend runs single-threaded in Node) before any memory traffic or gradient scan.",
-    );
   }
   out.push("");
   return out.join("\n");
