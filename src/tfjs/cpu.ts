@@ -16,9 +16,17 @@ export interface CpuInternals {
 
 interface CpuBackendLike {
   data: {
-    get(id: object): { values?: unknown; dtype?: unknown; refCount?: unknown } | undefined;
+    get(id: object): CpuRecord | undefined;
     has(id: object): boolean;
+    /** TensorFlow.js's `DataStorage` keeps its records in a WeakMap (read directly: one lookup). */
+    data?: unknown;
   };
+}
+
+interface CpuRecord {
+  values?: unknown;
+  dtype?: unknown;
+  refCount?: unknown;
 }
 
 const cache = new WeakMap<object, CpuInternals | null>();
@@ -32,15 +40,21 @@ export function cpuInternals(backend: unknown): CpuInternals | null {
   let found: CpuInternals | null = null;
   if (typeof b.data?.get === "function" && typeof b.data?.has === "function") {
     const data = b.data;
+    // `DataStorage.get` of an id it lacks asks other backends to move the data here, so the public way
+    // is `has` then `get`; the underlying WeakMap answers in one lookup.
+    const records = data.data instanceof WeakMap ? (data.data as WeakMap<object, CpuRecord>) : null;
+    const record = records
+      ? (id: object) => records.get(id)
+      : (id: object) => (data.has(id) ? data.get(id) : undefined);
     found = {
       values(dataId, size) {
-        const e = data.has(dataId) ? data.get(dataId) : undefined;
+        const e = record(dataId);
         if (!e || e.dtype !== "float32") return null;
         const v = e.values;
         return v instanceof Float32Array && v.length === size ? v : null;
       },
       refCount(dataId) {
-        const e = data.has(dataId) ? data.get(dataId) : undefined;
+        const e = record(dataId);
         return e && typeof e.refCount === "number" ? e.refCount : -1;
       },
     };

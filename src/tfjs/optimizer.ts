@@ -225,7 +225,8 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
         })
       : Object.keys(variableGradients).map((k) => ({ name: k, tensor: variableGradients[k] }));
     const registered = tf.engine().registeredVariables;
-    const seen = new Set<tf.Variable>();
+    // A map's keys are distinct names, so distinct variables: only the array form can repeat one.
+    const seen = Array.isArray(variableGradients) ? new Set<tf.Variable>() : null;
     const out: { name: string; variable: tf.Variable; grad: tf.Tensor }[] = [];
     for (const { name: varName, tensor } of list) {
       if (tensor === null || tensor === undefined) continue;
@@ -238,8 +239,10 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
         fail(`the gradient of variable "${v}" is ${show(tensor)}, not a tf.Tensor`);
       const grad = tensor as tf.Tensor;
       if (grad.isDisposed) fail(`the gradient of variable "${v}" is a disposed tensor`);
-      if (seen.has(variable!)) fail(`variable "${v}" has more than one gradient`);
-      seen.add(variable!);
+      if (seen) {
+        if (seen.has(variable!)) fail(`variable "${v}" has more than one gradient`);
+        seen.add(variable!);
+      }
       if (variable!.dtype !== "float32")
         fail(`variable "${v}" has dtype ${variable!.dtype}; only float32 variables can be trained`);
       if (grad.dtype !== "float32")

@@ -134,8 +134,9 @@ function createSlots(works: readonly Work[], init: readonly number[]): void {
 
 /**
  * Makes sure no tensor outside the optimizer shares the buffers the step writes (variable and slots): a
- * shared buffer (`tf.variable(x)`, `clone`, `assign`, a slot returned by `getWeights` then cloned) is first
- * replaced by a private copy. `read` returns a tensor's current values (a view or the live array).
+ * shared buffer (`tf.variable(x)`, `clone`, `assign`, a slot returned by `getWeights` then cloned, a
+ * gradient sharing a variable's buffer) is first replaced by a private copy. `read` returns a tensor's
+ * current values (a view or the live array).
  */
 function makeExclusive(
   works: readonly Work[],
@@ -152,23 +153,32 @@ function makeExclusive(
       // The copy is private: the cpu path need not copy it again before writing (see `takeOwnership`).
       owned?.add(v.dataId);
     }
-    w.entry.slots = w.entry.slots.map((s) => {
-      if (s.size === 0 || refCount(s.dataId) === 1) return s;
-      const fresh = tf.keep(tf.tensor(read(s).slice(), s.shape, "float32"));
+    let slots = w.entry.slots;
+    for (let k = 0; k < slots.length; k++) {
+      const s = slots[k]!;
+      if (s.size === 0 || refCount(s.dataId) === 1) continue;
+      if (slots === w.entry.slots) slots = w.entry.slots = [...slots];
+      slots[k] = tf.keep(tf.tensor(read(s).slice(), s.shape, "float32"));
       s.dispose();
-      return fresh;
-    });
+    }
   }
 }
 
-/** dataIds the step writes, to detect a gradient that aliases one of them. */
-function writtenIds(works: readonly Work[]): Set<object> {
-  const ids = new Set<object>();
+/**
+ * Which gradients are a buffer the step writes, so must be copied before the step (`null`: none). Call
+ * after {@link makeExclusive}: every written buffer (variable, slot) then belongs to one tensor, so a
+ * gradient can share one only by being that very tensor — a variable (`{w: w}`) or a slot (slots are
+ * kept tensors). The set of written buffers is built only when some gradient is a variable or kept.
+ */
+function aliasedGradients(works: readonly Work[], grads: readonly tf.Tensor[]): boolean[] | null {
+  const suspect = (g: tf.Tensor) => g instanceof tf.Variable || (g as { kept?: unknown }).kept !== false;
+  if (!grads.some(suspect)) return null;
+  const written = new Set<object>();
   for (const w of works) {
-    ids.add(w.entry.variable.dataId);
-    for (const s of w.entry.slots) ids.add(s.dataId);
+    written.add(w.entry.variable.dataId);
+    for (const s of w.entry.slots) written.add(s.dataId);
   }
-  return ids;
+  return grads.map((g) => written.has(g.dataId));
 }
 
 /**
@@ -193,12 +203,17 @@ function takeOwnership(works: readonly Work[], live: (t: tf.Tensor) => Float32Ar
 export function runCpu<C>(cpu: CpuInternals, works: readonly Work[], ctx: StepContext<C>): void {
   const live = (t: tf.Tensor) => (t.size === 0 ? new Float32Array(0) : cpu.values(t.dataId, t.size)!);
   createSlots(works, ctx.slotInit);
-  const written = writtenIds(works);
-  let grads = works.map((w) => live(w.grad));
-  if (clips(ctx.clip)) grads = clipArrays(grads, ctx.clip);
-  else grads = grads.map((g, i) => (written.has(works[i]!.grad.dataId) ? g.slice() : g));
   takeOwnership(works, live);
   makeExclusive(works, (id) => cpu.refCount(id), live, ownedCpu);
+  let grads = works.map((w) => live(w.grad));
+  if (clips(ctx.clip)) grads = clipArrays(grads, ctx.clip);
+  else {
+    const aliased = aliasedGradients(
+      works,
+      works.map((w) => w.grad),
+    );
+    if (aliased) grads = grads.map((g, i) => (aliased[i] ? g.slice() : g));
+  }
   works.forEach((w, i) => {
     ctx.rule.update(live(w.entry.variable), grads[i]!, w.entry.slots.map(live), ctx.c);
   });
@@ -217,7 +232,7 @@ export function runWasm<C>(
   const view = (t: tf.Tensor) =>
     t.size === 0 ? new Float32Array(0) : wasm.view(wasm.offsetOf(t.dataId), t.size);
   createSlots(works, ctx.slotInit);
-  const written = writtenIds(works);
+  makeExclusive(works, (id) => wasm.refCount(id), view);
   const temps: tf.Tensor[] = [];
   let grads: tf.Tensor[] = works.map((w) => w.grad);
   if (clips(ctx.clip)) {
@@ -228,32 +243,36 @@ export function runWasm<C>(
     grads = clipped.map((a, i) => tf.tensor(a, grads[i]!.shape, "float32"));
     temps.push(...grads);
   } else {
-    grads = grads.map((g) => {
-      if (!written.has(g.dataId)) return g;
-      const copy = tf.tensor(view(g).slice(), g.shape, "float32");
-      temps.push(copy);
-      return copy;
-    });
+    const aliased = aliasedGradients(works, grads);
+    if (aliased) {
+      grads = grads.map((g, i) => {
+        if (!aliased[i]) return g;
+        const copy = tf.tensor(view(g).slice(), g.shape, "float32");
+        temps.push(copy);
+        return copy;
+      });
+    }
   }
-  makeExclusive(works, (id) => wasm.refCount(id), view);
   // From here on nothing allocates on the wasm heap: offsets and views stay valid.
   const simdUpdate = simd ? SIMD_UPDATES[ctx.rule.name] : undefined;
   let path: UpdatePath = "wasm-loop";
-  works.forEach((w, i) => {
-    const v = w.entry.variable;
-    if (v.size === 0) return;
+  const offsets: number[] = [];
+  for (let i = 0; i < works.length; i++) {
+    const { variable: v, slots } = works[i]!.entry;
+    if (v.size === 0) continue;
     const g = grads[i]!;
     // The variable's data changes in place: drop the backend's caches built from it (packed weights).
     wasm.invalidate(v.dataId);
     if (simd && simdUpdate) {
-      const offs = w.entry.slots.map((s) => wasm.offsetOf(s.dataId));
-      if (simdUpdate(simd, wasm.offsetOf(v.dataId), wasm.offsetOf(g.dataId), offs, v.size, ctx.c)) {
+      offsets.length = slots.length;
+      for (let k = 0; k < slots.length; k++) offsets[k] = wasm.offsetOf(slots[k]!.dataId);
+      if (simdUpdate(simd, wasm.offsetOf(v.dataId), wasm.offsetOf(g.dataId), offsets, v.size, ctx.c)) {
         path = "wasm-simd";
-        return;
+        continue;
       }
     }
-    ctx.rule.update(view(v), view(g), w.entry.slots.map(view), ctx.c);
-  });
+    ctx.rule.update(view(v), view(g), slots.map(view), ctx.c);
+  }
   for (const t of temps) t.dispose();
   return path;
 }

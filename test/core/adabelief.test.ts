@@ -9,7 +9,11 @@ import {
   type AdaBeliefOptions,
   type FloatArray,
 } from "../../src/core/index.js";
-import { adabeliefAdaptiveLoop, adabeliefLoop } from "../../src/core/optimizers/adabelief.js";
+import {
+  adabeliefAdaptiveLoop,
+  adabeliefAdaptiveLoopF32,
+  adabeliefLoop,
+} from "../../src/core/optimizers/adabelief.js";
 
 let warnings: string[] = [];
 let restore: ReturnType<typeof setWarningHandler>;
@@ -353,8 +357,8 @@ describe("AdaBelief: options", () => {
   });
 });
 
-describe("AdaBelief: the specialised adaptive loop", () => {
-  it("is bit-identical to the general loop, in float32 and float64", () => {
+describe("AdaBelief: the specialised adaptive loops", () => {
+  it("are bit-identical to the general loop, in float32 and float64", () => {
     fc.assert(
       fc.property(
         fc.array(fc.double({ min: -50, max: 50, noNaN: true }), { minLength: 1, maxLength: 9 }),
@@ -373,13 +377,19 @@ describe("AdaBelief: the specialised adaptive loop", () => {
           ];
           const [ta, ma, sa] = make();
           const [tb, mb, sb] = make();
+          const [tc, mc, sc] = make();
           adabeliefAdaptiveLoop(ta!, Ctor.from(g), ma!, sa!, c);
           adabeliefLoop(tb!, Ctor.from(g), [mb!, sb!], c);
-          expect([Array.from(ta!), Array.from(ma!), Array.from(sa!)]).toEqual([
-            Array.from(tb!),
-            Array.from(mb!),
-            Array.from(sb!),
-          ]);
+          // What the rule's update runs: the float32 loop for Float32Arrays, the generic one otherwise.
+          adabeliefRule.update(tc!, Ctor.from(g), [mc!, sc!], c);
+          const general = [Array.from(tb!), Array.from(mb!), Array.from(sb!)];
+          expect([Array.from(ta!), Array.from(ma!), Array.from(sa!)]).toEqual(general);
+          expect([Array.from(tc!), Array.from(mc!), Array.from(sc!)]).toEqual(general);
+          if (f32) {
+            const [td, md, sd] = make() as Float32Array[];
+            adabeliefAdaptiveLoopF32(td!, Float32Array.from(g), md!, sd!, c);
+            expect([Array.from(td!), Array.from(md!), Array.from(sd!)]).toEqual(general);
+          }
         },
       ),
     );

@@ -104,6 +104,35 @@ describe.each(setups)("memory and buffer ownership: %s", (_label, backend, kerne
     v.dispose();
   });
 
+  it("gradients that are another trained variable, or one of the optimizer's slots, are read before any write", async () => {
+    await useBackend(backend);
+    const a = tf.variable(tf.tensor1d([1, -2, 0.5]), true);
+    const b = tf.variable(tf.tensor1d([-0.3, 4, 2]), true);
+    const pa = new Float32Array([1, -2, 0.5]);
+    const pb = new Float32Array([-0.3, 4, 2]);
+    const core = new AdaBelief([pa, pb], { learningRate: 0.1 });
+    const opt = adabelief({ learningRate: 0.1, kernel });
+    const tol = kernel === "tensor" || (kernel === "auto" && backend === "wasm") ? 1e-6 : 0;
+    const expectClose = (t: tf.Tensor, p: Float32Array) =>
+      t.dataSync().forEach((x, j) => expect(Math.abs(x - p[j]!)).toBeLessThanOrEqual(tol));
+    for (let i = 0; i < 4; i++) {
+      // Each variable's gradient is the other variable: both must see the values before the step.
+      core.step([pb.slice(), pa.slice()]);
+      opt.applyGradients({ [a.name]: b, [b.name]: a });
+    }
+    expectClose(a, pa);
+    expectClose(b, pb);
+    // The gradient of `a` is a's own first-moment slot, as getWeights hands it out.
+    const m = (await opt.getWeights()).find((w) => w.name === `${a.name}/m`)!.tensor;
+    const coreM = core.getState().slots["m"]![0]!;
+    core.step([Float32Array.from(coreM), new Float32Array(3)]);
+    opt.applyGradients({ [a.name]: m, [b.name]: tf.zeros([3]) });
+    expectClose(a, pa);
+    expectClose(b, pb);
+    opt.dispose();
+    tf.dispose([a, b]);
+  });
+
   it("many small variables: no per-variable kernel dispatch (none at all on the fused paths)", async () => {
     await useBackend(backend);
     const arithmetic = async (count: number) => {

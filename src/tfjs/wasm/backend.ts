@@ -38,7 +38,12 @@ interface DataEntry {
 }
 
 interface WasmBackendLike {
-  dataIdMap: { get(id: object): DataEntry | undefined; has(id: object): boolean };
+  dataIdMap: {
+    get(id: object): DataEntry | undefined;
+    has(id: object): boolean;
+    /** TensorFlow.js's `DataStorage` keeps its records in a WeakMap (read directly: one lookup). */
+    data?: unknown;
+  };
   wasm: {
     HEAPU8?: Uint8Array;
     asm?: Record<string, unknown>;
@@ -91,23 +96,29 @@ export function wasmInternals(backend: unknown): WasmInternals | null {
     // Without a way to drop the backend's per-tensor caches, in-place updates are not safe (stale weights).
     if (memory && typeof register === "function" && typeof dispose === "function") {
       const map = backend.dataIdMap;
+      // `DataStorage.get` of an id it lacks asks other backends to move the data here, so the public way
+      // is `has` then `get` (three WeakMap lookups); the underlying WeakMap answers in one.
+      const records = map.data instanceof WeakMap ? (map.data as WeakMap<object, DataEntry>) : null;
+      const record = records
+        ? (id: object) => records.get(id)
+        : (id: object) => (map.has(id) ? map.get(id) : undefined);
       found = {
         memory,
         offsetOf(dataId) {
-          const e = map.has(dataId) ? map.get(dataId) : undefined;
+          const e = record(dataId);
           if (!e || e.dtype !== "float32") return -1;
           const off = e.memoryOffset;
           return typeof off === "number" && Number.isInteger(off) && off > 0 && off % 4 === 0 ? off : -1;
         },
         refCount(dataId) {
-          const e = map.has(dataId) ? map.get(dataId) : undefined;
+          const e = record(dataId);
           return e && typeof e.refCount === "number" ? e.refCount : -1;
         },
         view(offset, length) {
           return new Float32Array(memory.buffer, offset, length);
         },
         invalidate(dataId) {
-          const e = map.get(dataId);
+          const e = record(dataId);
           if (!e || typeof e.id !== "number" || !Array.isArray(e.shape)) return;
           const size = (e.shape as number[]).reduce((a, b) => a * b, 1);
           dispose(e.id);

@@ -140,53 +140,61 @@ function checkCount(kernel: string, n: number): void {
   }
 }
 
-/** Checks that each named array is an aligned in-bounds range and that no two of them overlap. */
+/**
+ * Checks that each named array (`names[k]` at byte offset `ptrs[k]`, `n` float32 elements) is an aligned
+ * in-bounds range and that no two of them overlap.
+ */
 function checkArrays(
   kernel: string,
   memory: WebAssembly.Memory,
   n: number,
-  arrays: [string, number][],
+  names: readonly string[],
+  ptrs: readonly number[],
 ): void {
   const size = memory.buffer.byteLength;
   const bytes = 4 * n;
-  for (const [name, p] of arrays) {
+  for (let k = 0; k < ptrs.length; k++) {
+    const p = ptrs[k]!;
     if (!Number.isInteger(p) || p < 0 || p % 4 !== 0) {
       throw new RangeError(
-        `${kernel}: ${name} must be a non-negative multiple of 4 (a byte offset), got ${p}`,
+        `${kernel}: ${names[k]} must be a non-negative multiple of 4 (a byte offset), got ${p}`,
       );
     }
     if (p + bytes > size) {
       throw new RangeError(
-        `${kernel}: ${name} = ${p} with n = ${n} ends at byte ${p + bytes}, past the memory's ${size} bytes`,
+        `${kernel}: ${names[k]} = ${p} with n = ${n} ends at byte ${p + bytes}, past the memory's ${size} bytes`,
       );
     }
   }
   if (n === 0) return;
-  for (let i = 0; i < arrays.length; i++) {
-    for (let j = i + 1; j < arrays.length; j++) {
-      const [a, pa] = arrays[i]!;
-      const [b, pb] = arrays[j]!;
+  for (let i = 0; i < ptrs.length; i++) {
+    for (let j = i + 1; j < ptrs.length; j++) {
+      const pa = ptrs[i]!;
+      const pb = ptrs[j]!;
       if (pa < pb + bytes && pb < pa + bytes) {
-        throw new RangeError(`${kernel}: ${a} (${pa}) and ${b} (${pb}) overlap for n = ${n}`);
+        throw new RangeError(`${kernel}: ${names[i]} (${pa}) and ${names[j]} (${pb}) overlap for n = ${n}`);
       }
     }
   }
 }
+
+const ADABELIEF_ARRAYS = ["theta", "grad", "m", "s", "sMax"] as const;
+const ADAM_ARRAYS = ["theta", "grad", "m", "v", "vMax"] as const;
+const SCAN_ARRAYS = ["ptr"] as const;
 
 function makeKernels(memory: WebAssembly.Memory, raw: KernelExports): SimdKernels {
   return {
     adabelief(theta, grad, m, s, sMax, n, c) {
       const name = "SIMD adabelief kernel";
       checkCount(name, n);
-      const arrays: [string, number][] = [
-        ["theta", theta],
-        ["grad", grad],
-        ["m", m],
-        ["s", s],
-      ];
       const hasMax = sMax !== -1;
-      if (hasMax) arrays.push(["sMax", sMax]);
-      checkArrays(name, memory, n, arrays);
+      checkArrays(
+        name,
+        memory,
+        n,
+        ADABELIEF_ARRAYS,
+        hasMax ? [theta, grad, m, s, sMax] : [theta, grad, m, s],
+      );
       if (c.useMax && !hasMax)
         throw new RangeError(`${name}: c.useMax is true but no sMax slot was given (sMax = -1)`);
       const mode: number = c.mode;
@@ -219,15 +227,8 @@ function makeKernels(memory: WebAssembly.Memory, raw: KernelExports): SimdKernel
     adam(theta, grad, m, v, vMax, n, c) {
       const name = "SIMD adam kernel";
       checkCount(name, n);
-      const arrays: [string, number][] = [
-        ["theta", theta],
-        ["grad", grad],
-        ["m", m],
-        ["v", v],
-      ];
       const hasMax = vMax !== -1;
-      if (hasMax) arrays.push(["vMax", vMax]);
-      checkArrays(name, memory, n, arrays);
+      checkArrays(name, memory, n, ADAM_ARRAYS, hasMax ? [theta, grad, m, v, vMax] : [theta, grad, m, v]);
       (hasMax ? raw.adamMax : raw.adam)(
         theta,
         grad,
@@ -250,7 +251,7 @@ function makeKernels(memory: WebAssembly.Memory, raw: KernelExports): SimdKernel
     firstNonFinite(ptr, n) {
       const name = "SIMD firstNonFinite kernel";
       checkCount(name, n);
-      checkArrays(name, memory, n, [["ptr", ptr]]);
+      checkArrays(name, memory, n, SCAN_ARRAYS, [ptr]);
       return raw.firstNonFinite(ptr, n);
     },
   };
