@@ -6,6 +6,8 @@
  * @module
  */
 
+import { recordReader, type DataStorageLike } from "./data-storage.js";
+
 /** What the fused cpu path needs from the cpu backend. */
 export interface CpuInternals {
   /** The live storage of a float32 tensor of `size` elements, or `null` if it is not available. */
@@ -15,12 +17,7 @@ export interface CpuInternals {
 }
 
 interface CpuBackendLike {
-  data: {
-    get(id: object): CpuRecord | undefined;
-    has(id: object): boolean;
-    /** TensorFlow.js's `DataStorage` keeps its records in a WeakMap (read directly: one lookup). */
-    data?: unknown;
-  };
+  data: DataStorageLike<CpuRecord>;
 }
 
 interface CpuRecord {
@@ -39,13 +36,7 @@ export function cpuInternals(backend: unknown): CpuInternals | null {
   const b = backend as Partial<CpuBackendLike>;
   let found: CpuInternals | null = null;
   if (typeof b.data?.get === "function" && typeof b.data?.has === "function") {
-    const data = b.data;
-    // `DataStorage.get` of an id it lacks asks other backends to move the data here, so the public way
-    // is `has` then `get`; the underlying WeakMap answers in one lookup.
-    const records = data.data instanceof WeakMap ? (data.data as WeakMap<object, CpuRecord>) : null;
-    const record = records
-      ? (id: object) => records.get(id)
-      : (id: object) => (data.has(id) ? data.get(id) : undefined);
+    const record = recordReader(b.data);
     found = {
       values(dataId, size) {
         const e = record(dataId);

@@ -256,7 +256,6 @@ export function runWasm<C>(
   // From here on nothing allocates on the wasm heap: offsets and views stay valid.
   const simdUpdate = simd ? SIMD_UPDATES[ctx.rule.name] : undefined;
   let path: UpdatePath = "wasm-loop";
-  const offsets: number[] = [];
   for (let i = 0; i < works.length; i++) {
     const { variable: v, slots } = works[i]!.entry;
     if (v.size === 0) continue;
@@ -264,9 +263,8 @@ export function runWasm<C>(
     // The variable's data changes in place: drop the backend's caches built from it (packed weights).
     wasm.invalidate(v.dataId);
     if (simd && simdUpdate) {
-      offsets.length = slots.length;
-      for (let k = 0; k < slots.length; k++) offsets[k] = wasm.offsetOf(slots[k]!.dataId);
-      if (simdUpdate(simd, wasm.offsetOf(v.dataId), wasm.offsetOf(g.dataId), offsets, v.size, ctx.c)) {
+      const offs = slots.map((s) => wasm.offsetOf(s.dataId));
+      if (simdUpdate(simd, wasm.offsetOf(v.dataId), wasm.offsetOf(g.dataId), offs, v.size, ctx.c)) {
         path = "wasm-simd";
         continue;
       }

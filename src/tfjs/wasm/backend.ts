@@ -6,6 +6,8 @@
  * @module
  */
 
+import { recordReader, type DataStorageLike } from "../data-storage.js";
+
 /** What the fused wasm path needs from a wasm backend. */
 export interface WasmInternals {
   /** The backend's linear memory (the Emscripten heap). */
@@ -38,12 +40,7 @@ interface DataEntry {
 }
 
 interface WasmBackendLike {
-  dataIdMap: {
-    get(id: object): DataEntry | undefined;
-    has(id: object): boolean;
-    /** TensorFlow.js's `DataStorage` keeps its records in a WeakMap (read directly: one lookup). */
-    data?: unknown;
-  };
+  dataIdMap: DataStorageLike<DataEntry>;
   wasm: {
     HEAPU8?: Uint8Array;
     asm?: Record<string, unknown>;
@@ -95,13 +92,7 @@ export function wasmInternals(backend: unknown): WasmInternals | null {
     const dispose = api?.disposeData;
     // Without a way to drop the backend's per-tensor caches, in-place updates are not safe (stale weights).
     if (memory && typeof register === "function" && typeof dispose === "function") {
-      const map = backend.dataIdMap;
-      // `DataStorage.get` of an id it lacks asks other backends to move the data here, so the public way
-      // is `has` then `get` (three WeakMap lookups); the underlying WeakMap answers in one.
-      const records = map.data instanceof WeakMap ? (map.data as WeakMap<object, DataEntry>) : null;
-      const record = records
-        ? (id: object) => records.get(id)
-        : (id: object) => (map.has(id) ? map.get(id) : undefined);
+      const record = recordReader(backend.dataIdMap);
       found = {
         memory,
         offsetOf(dataId) {
