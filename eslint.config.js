@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "docs/", "node_modules/", "results/", "demo/dist/", "**/*.wasm"] },
+  { ignores: ["dist/", "docs/", "node_modules/", "results/", "packages/demo/dist/", "packages/*/dist/", "**/*.wasm"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

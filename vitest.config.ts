@@ -1,20 +1,18 @@
-import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { workspaceAliases } from "./workspace-aliases.js";
 
-const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
+const project = (name: string) => ({
+  extends: true as const,
+  test: { name, include: [`packages/${name}/test/**/*.test.ts`] },
+});
 
 export default defineConfig({
-  resolve: {
-    // Tests import the package by its public name, straight from the sources (no build needed).
-    alias: [
-      { find: /^adabelief\/tfjs$/, replacement: src("tfjs/index.ts") },
-      { find: /^adabelief$/, replacement: src("core/index.ts") },
-    ],
-  },
+  resolve: { alias: workspaceAliases },
   test: {
-    include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // `npm test`: the library (core, tfjs, golden). `npm run test:e2e`: the experiments and the demo.
+    projects: [project("adabelief"), project("experiments"), project("demo")],
   },
 });
