@@ -3,22 +3,10 @@
  * reader edit (with the core's option names), the presets, and a line style. The math itself is never
  * here: {@link createOptimizer} builds the library's own core classes.
  */
-import {
-  AdaBelief,
-  AdaBound,
-  Adam,
-  AdamW,
-  Fromage,
-  MSVAG,
-  RAdam,
-  SGD,
-  Yogi,
-  type Optimizer,
-} from "adabelief";
+import { OPTIMIZERS as CORE_OPTIMIZERS, type Optimizer, type OptimizerName } from "adabelief";
 
 /** Identifier of an optimizer on the page and in the URL (the names the experiment suite uses too). */
-export type OptimizerId =
-  "adabelief" | "sgd" | "adam" | "adamw" | "radam" | "yogi" | "adabound" | "msvag" | "fromage";
+export type OptimizerId = OptimizerName;
 
 /** A hyper-parameter value: a number, a flag or one of a few words. */
 export type HyperValue = number | boolean | string;
@@ -61,17 +49,7 @@ export interface OptimizerSpec {
 
 type Ctor = new (params: Float64Array[], options: object) => Optimizer;
 
-const CLASSES: Record<OptimizerId, Ctor> = {
-  adabelief: AdaBelief as Ctor,
-  sgd: SGD as Ctor,
-  adam: Adam as Ctor,
-  adamw: AdamW as Ctor,
-  radam: RAdam as Ctor,
-  yogi: Yogi as Ctor,
-  adabound: AdaBound as Ctor,
-  msvag: MSVAG as Ctor,
-  fromage: Fromage as Ctor,
-};
+
 
 const lr: HyperParam = { key: "learningRate", short: "lr", label: "learning rate α", kind: "number" };
 const beta1: HyperParam = { key: "beta1", short: "b1", label: "β1", kind: "number" };
@@ -193,5 +171,5 @@ export function coreOptions(id: OptimizerId, values: HyperValues): Record<string
  * throw the core's `OptionError`, whose message names the option and the value.
  */
 export function createOptimizer(id: OptimizerId, params: Float64Array[], values: HyperValues): Optimizer {
-  return new CLASSES[id](params, coreOptions(id, values));
+  return new (CORE_OPTIMIZERS[id] as Ctor)(params, coreOptions(id, values));
 }

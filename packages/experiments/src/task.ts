@@ -5,29 +5,19 @@
  *
  * @packageDocumentation
  */
+import { OPTIMIZER_NAMES, type OptimizerName } from "adabelief";
 
 /** Size of a suite run: `quick` (minutes on a laptop, reduced data and epochs) or `full`. */
 export type Size = "quick" | "full";
 
-/** The nine optimizers the paper compares, by their names in the suite and on the command line. */
-export type OptimizerName =
-  "sgd" | "adam" | "adamw" | "yogi" | "adabound" | "radam" | "msvag" | "fromage" | "adabelief";
+/** The nine optimizers the paper compares, by the library's short names (its registry). */
+export type { OptimizerName };
 
 /**
- * The paper's nine optimizers in a fixed order (the order of tables, legends and colours): SGD with
- * momentum, Adam, AdamW, Yogi, AdaBound, RAdam, MSVAG, Fromage, AdaBelief.
+ * The paper's nine optimizers in a fixed order (the order of tables, legends and colours), the library's
+ * registry order: SGD with momentum, Adam, AdamW, Yogi, AdaBound, RAdam, MSVAG, Fromage, AdaBelief.
  */
-export const OPTIMIZERS: readonly OptimizerName[] = Object.freeze([
-  "sgd",
-  "adam",
-  "adamw",
-  "yogi",
-  "adabound",
-  "radam",
-  "msvag",
-  "fromage",
-  "adabelief",
-] as const);
+export const OPTIMIZERS: readonly OptimizerName[] = OPTIMIZER_NAMES;
 
 /** Everything that determines one run; stored inside its result file so a resume can check it. */
 export interface RunSpec {

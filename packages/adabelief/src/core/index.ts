@@ -4,19 +4,59 @@
  *
  * @packageDocumentation
  */
-export * from "./types.js";
-export * from "./errors.js";
+export type { DType, FloatArray, LearningRate, NonFinitePolicy, Schedule } from "./types.js";
+export { GradientMismatchError, NonFiniteGradientError, OptionError, StateError } from "./errors.js";
 export { setWarningHandler, type WarningHandler } from "./warnings.js";
-export type { CommonOptions, ResolvedCommon, UpdateRule } from "./rule.js";
-export { Optimizer, STATE_FORMAT, STATE_VERSION, firstNonFinite, type OptimizerState } from "./optimizer.js";
-export * from "./optimizers/adabelief.js";
-export * from "./optimizers/adabelief-presets.js";
-export * from "./optimizers/sgd.js";
-export * from "./optimizers/adam.js";
-export * from "./optimizers/radam.js";
-export * from "./schedules.js";
-export * from "./clipping.js";
-export * from "./optimizers/yogi.js";
-export * from "./optimizers/adabound.js";
-export * from "./optimizers/msvag.js";
-export * from "./optimizers/fromage.js";
+export type { CommonOptions } from "./rule.js";
+export { Optimizer, STATE_FORMAT, STATE_VERSION, type OptimizerState } from "./optimizer.js";
+export { OPTIMIZERS, OPTIMIZER_NAMES, isOptimizerName, type OptimizerName, type OptionsOf } from "./registry.js";
+
+export {
+  AdaBelief,
+  ADABELIEF_DEFAULTS,
+  type AdaBeliefOptions,
+  type ResolvedAdaBeliefOptions,
+} from "./optimizers/adabelief.js";
+export { adabeliefPresets, type AdaBeliefPreset } from "./optimizers/adabelief-presets.js";
+export { SGD, SGD_DEFAULTS, type SGDOptions, type ResolvedSGDOptions } from "./optimizers/sgd.js";
+export {
+  Adam,
+  AdamW,
+  ADAM_DEFAULTS,
+  ADAMW_DEFAULTS,
+  type AdamDefaults,
+  type AdamOptions,
+  type ResolvedAdamOptions,
+} from "./optimizers/adam.js";
+export {
+  RAdam,
+  RADAM_DEFAULTS,
+  type RAdamOptions,
+  type RAdamVariant,
+  type ResolvedRAdamOptions,
+} from "./optimizers/radam.js";
+export { Yogi, YOGI_DEFAULTS, type YogiOptions, type ResolvedYogiOptions } from "./optimizers/yogi.js";
+export {
+  AdaBound,
+  ADABOUND_DEFAULTS,
+  type AdaBoundOptions,
+  type ResolvedAdaBoundOptions,
+} from "./optimizers/adabound.js";
+export { MSVAG, MSVAG_DEFAULTS, type MSVAGOptions, type ResolvedMSVAGOptions } from "./optimizers/msvag.js";
+export {
+  Fromage,
+  FROMAGE_DEFAULTS,
+  type FromageOptions,
+  type ResolvedFromageOptions,
+} from "./optimizers/fromage.js";
+
+export {
+  constant,
+  cosineDecay,
+  exponentialDecay,
+  multiStepDecay,
+  stepDecay,
+  warmupLinearDecay,
+  withWarmup,
+} from "./schedules.js";
+export { clipByGlobalNorm, clipByValue, globalNorm, globalNormScale } from "./clipping.js";

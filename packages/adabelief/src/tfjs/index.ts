@@ -24,7 +24,7 @@ export {
   AdaBoundOptimizer,
   MSVAGOptimizer,
   FromageOptimizer,
-  OPTIMIZER_CLASSES,
+  TFJS_OPTIMIZERS,
   registerOptimizers,
   adabelief,
   adam,
@@ -39,4 +39,3 @@ export {
 export { RuleOptimizer, type TfjsOptions, type TfjsExtraOptions, type NamedTensor } from "./optimizer.js";
 export type { ClipOptions } from "./clip.js";
 export type { KernelChoice, UpdatePath } from "./update.js";
-export type { TensorRule } from "./tensor/rule.js";

@@ -48,6 +48,7 @@ import {
   type YogiCoefficients,
   type YogiOptions,
 } from "../core/optimizers/yogi.js";
+import type { OptimizerName } from "../core/registry.js";
 import { RuleOptimizer, type TfjsOptions } from "./optimizer.js";
 import { adabeliefTensorRule } from "./tensor/adabelief.js";
 import { adaboundTensorRule } from "./tensor/adabound.js";
@@ -215,18 +216,22 @@ export class FromageOptimizer extends RuleOptimizer<
   }
 }
 
-/** Every optimizer class of `adabelief/tfjs`. */
-export const OPTIMIZER_CLASSES = [
-  AdaBeliefOptimizer,
-  AdamOptimizer,
-  AdamWOptimizer,
-  RAdamOptimizer,
-  SGDOptimizer,
-  YogiOptimizer,
-  AdaBoundOptimizer,
-  MSVAGOptimizer,
-  FromageOptimizer,
-] as const;
+/**
+ * The nine optimizers as `tf.Optimizer` classes, by the core's short names (see the core's `OPTIMIZERS`),
+ * in the order of the paper's tables: name → class. `new TFJS_OPTIMIZERS[name](options)` is what the
+ * factory of that name (`adabelief(options)`, …) does.
+ */
+export const TFJS_OPTIMIZERS = Object.freeze({
+  sgd: SGDOptimizer,
+  adam: AdamOptimizer,
+  adamw: AdamWOptimizer,
+  yogi: YogiOptimizer,
+  adabound: AdaBoundOptimizer,
+  radam: RAdamOptimizer,
+  msvag: MSVAGOptimizer,
+  fromage: FromageOptimizer,
+  adabelief: AdaBeliefOptimizer,
+} as const satisfies Record<OptimizerName, new (options?: never) => tf.Optimizer>);
 
 /**
  * Registers every optimizer class with `tf.serialization.registerClass` so that `tf.loadLayersModel` can
@@ -235,7 +240,7 @@ export const OPTIMIZER_CLASSES = [
  * one under the same name.
  */
 export function registerOptimizers(): void {
-  for (const cls of OPTIMIZER_CLASSES) tf.serialization.registerClass(cls);
+  for (const cls of Object.values(TFJS_OPTIMIZERS)) tf.serialization.registerClass(cls);
 }
 
 /** AdaBelief (see {@link AdaBeliefOptimizer}); `model.compile({optimizer: adabelief({learningRate: 1e-3})})`. */

@@ -3,12 +3,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   AdaBelief,
   adabeliefPresets,
-  adabeliefRule,
-  rho,
   setWarningHandler,
   type AdaBeliefOptions,
   type FloatArray,
 } from "../../src/core/index.js";
+import { adabeliefRule, rho } from "../../src/core/optimizers/adabelief.js";
 import {
   adabeliefAdaptiveLoop,
   adabeliefAdaptiveLoopF32,
@@ -213,7 +212,7 @@ describe("AdaBelief: properties", () => {
       opt.step([Float32Array.from(g)]);
     const state = opt.getState();
     expect(state.dtype).toBe("float32");
-    const values = [...Object.values(state.slots).flat(2), ...Array.from(p)];
+    const values = [...(Object.values(state.slots).flat(2) as number[]), ...Array.from(p)];
     expect(values.length).toBe(8);
     // Every value is exactly a float32 and the run is not trivially zero.
     for (const v of values) expect(Math.fround(v)).toBe(v);

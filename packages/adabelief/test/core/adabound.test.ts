@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AdaBound, adaboundRule, OptionError, setWarningHandler, withWarmup } from "../../src/core/index.js";
+import { AdaBound, OptionError, setWarningHandler, withWarmup } from "../../src/core/index.js";
+import { adaboundRule } from "../../src/core/optimizers/adabound.js";
 
 /** Rosenbrock gradient at (x, y), textbook form. */
 const rosenbrock = (x: number, y: number) => [-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)];
@@ -89,7 +90,7 @@ describe("AdaBound", () => {
       v = 0.999 * v + 0.001 * g * g;
       vMax = Math.max(vMax, v);
     });
-    const s = ams.getState().slots;
+    const s = ams.getState().slots as Record<string, number[][]>;
     expect(s.v![0]![0]).toBeCloseTo(v, 15);
     expect(s.vMax![0]![0]).toBeCloseTo(vMax, 15);
     expect(s.vMax![0]![0]).toBeGreaterThan(s.v![0]![0]!);

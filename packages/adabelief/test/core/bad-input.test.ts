@@ -20,7 +20,7 @@ afterAll(() => {
 });
 
 /** The nine optimizers of the paper: every one must exist and follow the same contract. */
-const NAMES = ["AdaBelief", "SGD", "Adam", "AdamW", "RAdam", "Yogi", "AdaBound", "MSVAG", "Fromage"] as const;
+const NAMES = Object.values(core.OPTIMIZERS).map((c) => c.name);
 type Ctor = new (params: FloatArray[], options?: Record<string, unknown>) => Optimizer;
 const ctor = (name: string): Ctor => {
   const c = (core as Record<string, unknown>)[name];

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MSVAG, msvagRule, OptionError, setWarningHandler } from "../../src/core/index.js";
+import { MSVAG, OptionError, setWarningHandler } from "../../src/core/index.js";
+import { msvagRule } from "../../src/core/optimizers/msvag.js";
 
 function collectWarnings(fn: () => void): string[] {
   const seen: string[] = [];

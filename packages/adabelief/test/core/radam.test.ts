@@ -3,13 +3,12 @@ import {
   OptionError,
   RADAM_DEFAULTS,
   RAdam,
-  RAdamMode,
-  radamRule,
-  rho,
   setWarningHandler,
   type FloatArray,
   type RAdamOptions,
 } from "../../src/core/index.js";
+import { RAdamMode, radamRule } from "../../src/core/optimizers/radam.js";
+import { rho } from "../../src/core/optimizers/adabelief.js";
 
 let warnings: string[] = [];
 let restore: ReturnType<typeof setWarningHandler>;

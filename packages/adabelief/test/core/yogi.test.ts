@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { OptionError, Yogi, YOGI_DEFAULTS, yogiRule } from "../../src/core/index.js";
+import { OptionError, Yogi, YOGI_DEFAULTS } from "../../src/core/index.js";
+import { yogiRule } from "../../src/core/optimizers/yogi.js";
 
 describe("Yogi", () => {
   it("uses the reference defaults", () => {

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { OptionError, setWarningHandler, StateError } from "../../src/core/index.js";
+import { OPTIMIZER_NAMES, OptionError, setWarningHandler, StateError } from "../../src/core/index.js";
 import {
   adabelief,
   AdaBeliefOptimizer,
@@ -9,7 +9,7 @@ import {
   adamw,
   fromage,
   msvag,
-  OPTIMIZER_CLASSES,
+  TFJS_OPTIMIZERS,
   radam,
   registerOptimizers,
   sgd,
@@ -54,7 +54,9 @@ const ys = () => tf.tensor2d([0.3, 0.1, -0.1, 1.5, -0.5, 0.6], [6, 1]);
 
 describe("serialization", () => {
   it("class names are unique, not TensorFlow.js's own, without underscores, and registering twice is harmless", () => {
-    const names = OPTIMIZER_CLASSES.map((c) => c.className);
+    const classes = Object.values(TFJS_OPTIMIZERS);
+    expect(Object.keys(TFJS_OPTIMIZERS)).toEqual([...OPTIMIZER_NAMES]);
+    const names = classes.map((c) => c.className);
     expect(new Set(names).size).toBe(names.length);
     for (const n of names) {
       expect(n).not.toMatch(/_/);
@@ -63,7 +65,7 @@ describe("serialization", () => {
     registerOptimizers();
     registerOptimizers();
     const map = tf.serialization.SerializationMap.getMap().classNameMap;
-    for (const cls of OPTIMIZER_CLASSES) expect(map[cls.className]![0]).toBe(cls);
+    for (const cls of classes) expect(map[cls.className]![0]).toBe(cls);
     // TensorFlow.js's own registrations are untouched.
     expect(map["Adam"]![0]).toBe(tf.AdamOptimizer);
   });

@@ -1,12 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  AdaBelief,
-  adabeliefRule,
-  clipByGlobalNorm,
-  clipByValue,
-  type FloatArray,
-} from "../../src/core/index.js";
+import { AdaBelief, clipByGlobalNorm, clipByValue, type FloatArray } from "../../src/core/index.js";
+import { adabeliefRule } from "../../src/core/optimizers/adabelief.js";
 import { adabelief, adam, AdaBeliefOptimizer } from "../../src/tfjs/index.js";
 import { useBackend } from "./helpers.js";
 

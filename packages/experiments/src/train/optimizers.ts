@@ -1,12 +1,12 @@
 /**
  * Builds the optimizer under test for a run: one of the paper's nine, from this package's TensorFlow.js
- * factories (`src/tfjs`), with the table's settings, a learning-rate schedule and optional gradient clipping.
+ * classes (`TFJS_OPTIMIZERS` of `adabelief/tfjs`), with the table's settings, a learning-rate schedule and optional gradient clipping.
  *
  * @module
  */
 import type * as tf from "@tensorflow/tfjs-core";
-import { multiStepDecay } from "adabelief";
-import * as factories from "adabelief/tfjs";
+import { isOptimizerName, multiStepDecay } from "adabelief";
+import { TFJS_OPTIMIZERS } from "adabelief/tfjs";
 import type { OptimizerName } from "../task.js";
 
 /** What {@link makeOptimizer} needs besides the optimizer's name. */
@@ -62,8 +62,7 @@ export function makeOptimizer(name: OptimizerName, recipe: OptimizerRecipe): tf.
     learningRate,
     ...(recipe.clipGlobalNorm !== undefined ? { clipGlobalNorm: recipe.clipGlobalNorm } : {}),
   };
-  const factory = (factories as unknown as Record<string, ((o: unknown) => tf.Optimizer) | undefined>)[name];
-  if (typeof factory !== "function")
-    throw new RangeError(`makeOptimizer: unknown optimizer ${JSON.stringify(name)}`);
-  return factory(options);
+  if (!isOptimizerName(name)) throw new RangeError(`makeOptimizer: unknown optimizer ${JSON.stringify(name)}`);
+  const Optimizer = TFJS_OPTIMIZERS[name] as new (options: object) => tf.Optimizer;
+  return new Optimizer(options);
 }
