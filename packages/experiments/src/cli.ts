@@ -4,18 +4,22 @@
  * and `sweep <task> --lrs a,b,…`, a learning-rate sweep that selects each optimizer's rate on the validation
  * split only (`sweep.ts`).
  *
- * Run with tsx: `npx tsx src/experiments/cli.ts suite --quick` (`npm start`), or `npm run suite -- <command>`.
- * Bad arguments get a one-line error and exit code 2 before any work starts. Ctrl-C stops the current run
- * (finished runs are already on disk; a second Ctrl-C quits at once); rerunning the same command resumes.
+ * Run with tsx: `npx tsx packages/experiments/src/cli.ts suite --quick` (`npm start`), or
+ * `npm run suite -- <command>`; or in-process with {@link main} (`main(argv, io)`). Bad arguments, and an
+ * output folder that cannot be created or written, get a one-line error and exit code 2 before any work
+ * starts. Ctrl-C stops the current run (finished runs are already on disk; a second Ctrl-C quits at once);
+ * rerunning the same command resumes. Run files left out of a report (malformed, duplicates) are warned
+ * about on stderr, each naming its file.
  *
  * @packageDocumentation
  */
 import { Command, CommanderError, Option } from "commander";
-import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { formatDuration } from "./progress.js";
+import { createReporter, formatDuration } from "./progress.js";
 import { TASK_NAMES } from "./registry.js";
+import { makeDirs, tempPathFor } from "./results.js";
 import type { SuiteOptions } from "./suite.js";
 import type { SweepOptions } from "./sweep.js";
 import { OPTIMIZERS, type OptimizerName, type Size } from "./task.js";
@@ -53,6 +57,9 @@ export interface CliCommand {
   /** True for the `suite` command: unavailable tasks are reported, not fatal. */
   suite: boolean;
 }
+
+/** How the CLI is shown in the READMEs it writes (run from the repository's root). */
+const SCRIPT = "npx tsx packages/experiments/src/cli.ts";
 
 const MAX_SEEDS = 1000;
 const MAX_EPOCHS = 1_000_000;
@@ -168,7 +175,7 @@ function buildProgram(onRun: (c: CliCommand) => void): Command {
     .showSuggestionAfterError(false)
     .addHelpText(
       "after",
-      "\nExamples:\n  npm start                                 # = suite --quick\n  npx tsx src/experiments/cli.ts toy --optimizers adam,adabelief\n  npx tsx src/experiments/cli.ts suite --full --out results/full",
+      `\nExamples:\n  npm start                                 # = suite --quick\n  ${SCRIPT} toy --optimizers adam,adabelief\n  ${SCRIPT} suite --full --out results/full`,
     );
   const build = (tasks: string[], suite: boolean, opts: RawOptions): CliCommand => {
     if (opts.quick && opts.full) throw new CliError("--quick and --full exclude each other");
@@ -286,11 +293,13 @@ export function parseCli(
 }
 
 /**
- * Checks that `out` is (or can be created as) a writable folder, creating it. Throws {@link CliError}.
- * Called only once every other argument is valid, so bad input writes nothing.
+ * Checks that `out` (resolved against `cwd`) is, or can be created as, a writable folder: creates it (see
+ * {@link makeDirs}: never spins, even on `/proc/x`), then writes and removes a probe file in it. Returns
+ * the absolute path; throws {@link CliError} with a one-line message at once otherwise. Called only once
+ * every other argument is valid, so bad input writes nothing.
  */
-export function prepareOutDir(out: string): string {
-  const abs = resolve(out);
+export function prepareOutDir(out: string, cwd: string = process.cwd()): string {
+  const abs = resolve(cwd, out);
   let probe = abs;
   while (!existsSync(probe)) {
     const parent = dirname(probe);
@@ -307,8 +316,10 @@ export function prepareOutDir(out: string): string {
     throw new CliError(`--out ${out} is not writable: ${oneLine(err)}`);
   }
   try {
-    mkdirSync(abs, { recursive: true });
-    const test = join(abs, `.write-test-${process.pid}`);
+    makeDirs(abs);
+    // Named like an atomic write's temporary file, so that a kill right here leaves nothing the next
+    // run's clean-up would not remove.
+    const test = tempPathFor(join(abs, ".write-test"));
     writeFileSync(test, "");
     rmSync(test);
   } catch (err) {
@@ -317,62 +328,90 @@ export function prepareOutDir(out: string): string {
   return abs;
 }
 
-/** Runs the CLI; resolves to the process exit code (0 ok, 1 failed runs or unavailable tasks, 2 bad input, 130 interrupted). */
-export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+/** Where {@link main} writes, and what it runs against; by default the process's own. */
+export interface CliIo {
+  /** The plan, progress (bars when it is a TTY, plain lines otherwise), summary tables, `--help`. */
+  stdout: NodeJS.WritableStream;
+  /** Errors and warnings. */
+  stderr: NodeJS.WritableStream;
+  /** The folder a relative `--out` is resolved against. Default: `process.cwd()`. */
+  cwd?: string;
+  /** Aborting it stops the current run, as Ctrl-C does (finished runs are kept). */
+  signal?: AbortSignal;
+}
+
+const PROCESS_IO: CliIo = { stdout: process.stdout, stderr: process.stderr };
+
+/**
+ * Runs the CLI on `argv` (the arguments after the script path) in this process; resolves to the exit
+ * code: 0 ok, 1 failed runs or unavailable tasks, 2 bad input (including an unusable `--out`), 130
+ * interrupted. Errors are one line on `io.stderr` prefixed `adabelief-suite: error:`, warnings are
+ * prefixed `adabelief-suite: warning:`. While it runs, Ctrl-C (SIGINT) stops the current run.
+ */
+export async function main(
+  argv: readonly string[] = process.argv.slice(2),
+  io: CliIo = PROCESS_IO,
+): Promise<number> {
+  const error = (message: string): number => {
+    io.stderr.write(`adabelief-suite: error: ${message}\n`);
+    return 2;
+  };
+  const warn = (line: string): void => void io.stderr.write(`adabelief-suite: warning: ${line}\n`);
+  const cwd = io.cwd ?? process.cwd();
   let cmd: CliCommand;
   try {
-    cmd = parseCli(argv);
+    cmd = parseCli(argv, io.stdout);
     if (cmd.kind === "help") return 0;
   } catch (err) {
-    process.stderr.write(`adabelief-suite: error: ${oneLine(err)}\n`);
-    return 2;
+    return error(oneLine(err));
   }
+  const commandLine = `${SCRIPT} ${argv.join(" ")}`.trim();
   // Loaded only now, so that bad input and --help answer at once (the reports pull in vega).
   const { loadTasks, rebuildReports, runSuite } = await import("./suite.js");
   if (cmd.kind === "report") {
-    const out = resolve(cmd.out);
-    if (!existsSync(out) || !statSync(out).isDirectory()) {
-      process.stderr.write(`adabelief-suite: error: --out ${cmd.out} is not a folder\n`);
-      return 2;
+    const out = resolve(cwd, cmd.out);
+    if (!existsSync(out) || !statSync(out).isDirectory()) return error(`--out ${cmd.out} is not a folder`);
+    try {
+      prepareOutDir(out);
+    } catch (err) {
+      return error(oneLine(err));
     }
-    const r = await rebuildReports(out, {
-      command: `npx tsx src/experiments/cli.ts ${argv.join(" ")}`.trim(),
-    });
+    const r = await rebuildReports(out, { command: commandLine });
+    for (const line of r.warnings) warn(line);
     if (r.tasks.length === 0 && r.failed.length === 0) {
-      process.stderr.write(`adabelief-suite: error: --out ${cmd.out} holds no task folder with runs\n`);
-      return 2;
+      return error(
+        `--out ${cmd.out} holds no task folder with ${r.warnings.length > 0 ? "usable " : ""}runs`,
+      );
     }
-    process.stdout.write(`${r.table}\n`);
-    for (const f of r.failed) process.stdout.write(`  failed: ${f.label}: ${f.error}\n`);
-    process.stdout.write(`Reports regenerated: ${r.tasks.join(", ")}. README: ${r.readme}\n`);
+    io.stdout.write(`${r.table}\n`);
+    for (const f of r.failed) io.stdout.write(`  failed: ${f.label}: ${f.error}\n`);
+    io.stdout.write(`Reports regenerated: ${r.tasks.join(", ")}. README: ${r.readme}\n`);
     return r.failed.length > 0 ? 1 : 0;
   }
   // Single-task commands need their task: check it loads before anything is written.
   if (!cmd.suite) {
     const { tasks, unavailable } = await loadTasks(cmd.tasks);
-    if (unavailable.length > 0) {
-      process.stderr.write(
-        `adabelief-suite: error: task ${unavailable[0]!.task} is unavailable: ${unavailable[0]!.reason}\n`,
-      );
-      return 2;
-    }
+    if (unavailable.length > 0)
+      return error(`task ${unavailable[0]!.task} is unavailable: ${unavailable[0]!.reason}`);
     if (cmd.kind === "sweep" && !tasks[0]!.validation) {
-      process.stderr.write(
-        `adabelief-suite: error: task ${cmd.tasks[0]} has no validation split to select a learning rate on ` +
-          `(sweep works for ${await sweepableTasks()})\n`,
+      return error(
+        `task ${cmd.tasks[0]} has no validation split to select a learning rate on ` +
+          `(sweep works for ${await sweepableTasks()})`,
       );
-      return 2;
     }
   }
   let outAbs: string;
   try {
-    outAbs = prepareOutDir(cmd.out);
+    outAbs = prepareOutDir(cmd.out, cwd);
   } catch (err) {
-    process.stderr.write(`adabelief-suite: error: ${oneLine(err)}\n`);
-    return 2;
+    return error(oneLine(err));
   }
 
   const controller = new AbortController();
+  const onAbort = (): void => controller.abort();
+  io.signal?.addEventListener("abort", onAbort, { once: true });
+  if (io.signal?.aborted) controller.abort();
+  const reporter = createReporter({ stream: io.stdout });
   let interrupts = 0;
   const onSigint = (): void => {
     interrupts++;
@@ -386,20 +425,20 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     }
   };
   process.on("SIGINT", onSigint);
-  const commandLine = `npx tsx src/experiments/cli.ts ${argv.join(" ")}`.trim();
   const started = performance.now();
-  process.stdout.write(
+  io.stdout.write(
     `Tasks: ${cmd.tasks.join(", ")} · size ${cmd.size} · optimizers ${cmd.optimizers.join(", ")} · ` +
       `seeds ${cmd.seeds ?? "task default"} · backend ${cmd.backend} · out ${outAbs}\n`,
   );
   try {
-    if (cmd.kind === "sweep") return await sweep(cmd, outAbs, controller.signal, commandLine);
+    if (cmd.kind === "sweep") return await sweep(cmd, outAbs, controller.signal, commandLine, io);
     const options: SuiteOptions = {
       tasks: cmd.tasks,
       size: cmd.size,
       optimizers: cmd.optimizers,
       backend: cmd.backend,
       out: outAbs,
+      reporter,
       signal: controller.signal,
       command: commandLine,
     };
@@ -408,8 +447,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     if (cmd.learningRate !== undefined) options.learningRate = cmd.learningRate;
     const outcome = await runSuite(options);
     const total = (performance.now() - started) / 1000;
-    process.stdout.write(`\n${outcome.table}\n`);
-    process.stdout.write(
+    io.stdout.write(`\n${outcome.table}\n`);
+    io.stdout.write(
       `Runs: ${outcome.ran.length} done now, ${outcome.skipped.length} resumed from disk` +
         (outcome.redone.length > 0 ? `, ${outcome.redone.length} redone (settings differed)` : "") +
         (outcome.failed.length > 0 ? `, ${outcome.failed.length} FAILED` : "") +
@@ -417,16 +456,18 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
           .map(([t, s]) => `${t} ${formatDuration(s)}`)
           .join(", ")}).\n`,
     );
-    for (const f of outcome.failed) process.stdout.write(`  failed: ${f.label}: ${f.error}\n`);
-    for (const u of outcome.unavailable) process.stdout.write(`  unavailable: ${u.task}: ${u.reason}\n`);
-    process.stdout.write(`Report: ${outcome.readme}\n`);
+    for (const f of outcome.failed) io.stdout.write(`  failed: ${f.label}: ${f.error}\n`);
+    for (const u of outcome.unavailable) io.stdout.write(`  unavailable: ${u.task}: ${u.reason}\n`);
+    for (const line of outcome.warnings) warn(line);
+    io.stdout.write(`Report: ${outcome.readme}\n`);
     if (outcome.aborted) {
-      process.stdout.write("Interrupted: rerun the same command to resume.\n");
+      io.stdout.write("Interrupted: rerun the same command to resume.\n");
       return 130;
     }
     return outcome.failed.length > 0 || outcome.unavailable.length > 0 ? 1 : 0;
   } finally {
     process.off("SIGINT", onSigint);
+    io.signal?.removeEventListener("abort", onAbort);
   }
 }
 
@@ -440,7 +481,13 @@ async function sweepableTasks(): Promise<string> {
     .join(", ");
 }
 
-async function sweep(cmd: CliCommand, out: string, signal: AbortSignal, command: string): Promise<number> {
+async function sweep(
+  cmd: CliCommand,
+  out: string,
+  signal: AbortSignal,
+  command: string,
+  io: CliIo,
+): Promise<number> {
   const { runSweep } = await import("./sweep.js");
   const options: SweepOptions = {
     task: cmd.tasks[0]!,
@@ -449,23 +496,25 @@ async function sweep(cmd: CliCommand, out: string, signal: AbortSignal, command:
     optimizers: cmd.optimizers,
     backend: cmd.backend,
     out,
+    reporter: createReporter({ stream: io.stdout }),
     signal,
     command,
   };
   if (cmd.seeds !== undefined) options.seeds = cmd.seeds;
   if (cmd.epochs !== undefined) options.epochs = cmd.epochs;
-  process.stdout.write(`Sweep: learning rates ${cmd.rates!.join(", ")}\n`);
+  io.stdout.write(`Sweep: learning rates ${cmd.rates!.join(", ")}\n`);
   const outcome = await runSweep(options);
-  process.stdout.write(`\n${outcome.table}\n`);
-  process.stdout.write(
+  io.stdout.write(`\n${outcome.table}\n`);
+  io.stdout.write(
     `Runs: ${outcome.ran} done now, ${outcome.skipped} resumed from disk` +
       (outcome.failed.length > 0 ? `, ${outcome.failed.length} FAILED` : "") +
       ".\n",
   );
-  for (const f of outcome.failed) process.stdout.write(`  failed: ${f.label}: ${f.error}\n`);
-  process.stdout.write(`Report: ${outcome.report}\n`);
+  for (const f of outcome.failed) io.stdout.write(`  failed: ${f.label}: ${f.error}\n`);
+  for (const line of outcome.warnings) io.stderr.write(`adabelief-suite: warning: ${line}\n`);
+  io.stdout.write(`Report: ${outcome.report}\n`);
   if (outcome.aborted) {
-    process.stdout.write("Interrupted: rerun the same command to resume.\n");
+    io.stdout.write("Interrupted: rerun the same command to resume.\n");
     return 130;
   }
   return outcome.failed.length > 0 ? 1 : 0;

@@ -1,13 +1,16 @@
 /**
  * The suite runner: tasks × optimizers × seeds, resumable. Each finished run is written atomically as its
- * own JSON file; a rerun skips runs already on disk with the same spec, redoes (and says so) runs whose
- * stored spec differs or whose file is unreadable, and regenerates every report from all run files found.
+ * own JSON file; a rerun skips runs already on disk with the same spec, redoes (and says so, naming the
+ * file) runs whose stored spec differs or whose file is unreadable or malformed, and regenerates every
+ * report from all run files found (warning about each file it leaves out, duplicates included). Temporary
+ * files of writes interrupted by an earlier kill are removed first.
  *
  * @packageDocumentation
  */
 import { existsSync, readdirSync } from "node:fs";
 import {
   baseVersions,
+  cleanStaleTempFiles,
   findStoredRun,
   runPath,
   runResultProblem,
@@ -57,11 +60,18 @@ export interface SuiteOutcome {
   ran: string[];
   /** Runs found on disk with the same spec and skipped. */
   skipped: string[];
-  /** Runs found on disk but redone, with the reason (different spec, unreadable). */
-  redone: { label: string; reason: string }[];
+  /** Runs found on disk but redone: the file and why (different spec, unreadable, malformed). */
+  redone: { label: string; reason: string; file: string }[];
   failed: FailedRun[];
   /** Tasks whose module could not be loaded. */
   unavailable: { task: string; reason: string }[];
+  /**
+   * Run files the reports left out, one line each naming the file and why (malformed, another task's,
+   * a duplicate of another file: see `readRuns`).
+   */
+  warnings: string[];
+  /** Temporary files of interrupted writes that were removed (see `cleanStaleTempFiles`). */
+  removedTempFiles: string[];
   /** True if the signal aborted the suite. */
   aborted: boolean;
   /** Report summaries of the tasks run now. */
@@ -149,12 +159,15 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
     redone: [],
     failed: [],
     unavailable: [],
+    warnings: [],
+    removedTempFiles: [],
     aborted: false,
     summaries: [],
     readme: "",
     table: "",
     seconds: {},
   };
+  outcome.removedTempFiles = cleanTemps(options.out, reporter.log.bind(reporter));
   const { tasks, unavailable } = await loadTasks(options.tasks, options.loadTask);
   outcome.unavailable = unavailable;
   for (const u of unavailable) reporter.log(`${u.task}: unavailable (${u.reason})`);
@@ -171,8 +184,8 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
       if (stored.status === "done") outcome.skipped.push(label(spec));
       else {
         if (stored.status === "stale") {
-          outcome.redone.push({ label: label(spec), reason: stored.reason });
-          reporter.log(`${label(spec)}: redoing the stored run: ${stored.reason}`);
+          outcome.redone.push({ label: label(spec), reason: stored.reason, file: stored.file });
+          reporter.log(`${label(spec)}: redoing the stored run ${stored.file}: ${stored.reason}`);
         }
         todo.push(spec);
       }
@@ -219,11 +232,17 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
     }
     reporter.endTask();
     try {
-      const summary = await writeTaskReport(options.out, task);
+      const summary = await writeTaskReport(options.out, task, {
+        warn: (line) => {
+          outcome.warnings.push(line);
+          reporter.log(`warning: ${line}`);
+        },
+      });
       if (summary) outcome.summaries.push(summary);
     } catch (err) {
-      outcome.failed.push({ label: `${task.name}/report`, error: oneLine(err) });
-      reporter.log(`${task.name}: report FAILED: ${oneLine(err)}`);
+      const error = reportError(options.out, task.name, err);
+      outcome.failed.push({ label: `${task.name}/report`, error });
+      reporter.log(`${task.name}: report FAILED: ${error}`);
     }
     outcome.seconds[task.name] = (performance.now() - started) / 1000;
     if (outcome.aborted) break;
@@ -245,6 +264,10 @@ export interface RebuildOutcome {
   tasks: string[];
   /** Task folders with runs that could not be reported (unknown task, report error). */
   failed: FailedRun[];
+  /** Run files left out of the reports, one line each naming the file and why. */
+  warnings: string[];
+  /** Temporary files of interrupted writes that were removed. */
+  removedTempFiles: string[];
   readme: string;
   table: string;
 }
@@ -253,8 +276,9 @@ export interface RebuildOutcome {
  * Regenerates, from the run files alone (no run is made), the report of every task folder of `out` that
  * has a `runs/` folder, and the top-level README: after a change to the reports, or when the runs of one
  * folder were made by several commands (say, one task per process). The README then says it was assembled
- * by `command`, and each task report lists the settings its runs were made with. A folder without any task
- * folder is left untouched.
+ * by `command`, and each task report lists the settings its runs were made with. Run files left out of a
+ * report (malformed, duplicates) are listed in `warnings`, each naming its file; stale temporary files of
+ * interrupted writes are removed first. A folder without any task folder is left untouched.
  */
 export async function rebuildReports(
   out: string,
@@ -265,15 +289,18 @@ export async function rebuildReports(
         .filter((n) => existsSync(runsDir(out, n)))
         .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
     : [];
-  if (names.length === 0) return { tasks: [], failed: [], readme: "", table: "" };
+  if (names.length === 0)
+    return { tasks: [], failed: [], warnings: [], removedTempFiles: [], readme: "", table: "" };
+  const removedTempFiles = cleanTemps(out);
   const { tasks, unavailable } = await loadTasks(names, options.loadTask);
   const failed: FailedRun[] = unavailable.map((u) => ({ label: u.task, error: u.reason }));
+  const warnings: string[] = [];
   const done: string[] = [];
   for (const task of tasks) {
     try {
-      if (await writeTaskReport(out, task)) done.push(task.name);
+      if (await writeTaskReport(out, task, { warn: (line) => warnings.push(line) })) done.push(task.name);
     } catch (err) {
-      failed.push({ label: `${task.name}/report`, error: oneLine(err) });
+      failed.push({ label: `${task.name}/report`, error: reportError(out, task.name, err) });
     }
   }
   const readme = writeSuiteReadme(out, {
@@ -283,7 +310,19 @@ export async function rebuildReports(
       " the run files in this folder (no run was made by that command); the settings each task's runs " +
       "were made with are listed with it below and in its report.",
   });
-  return { tasks: done, failed, readme: readme.path, table: readme.table };
+  return { tasks: done, failed, warnings, removedTempFiles, readme: readme.path, table: readme.table };
+}
+
+/** A report failure's message, naming the folder of run files it was made from. */
+function reportError(out: string, task: string, err: unknown): string {
+  return `${oneLine(err)} (run files: ${runsDir(out, task)})`;
+}
+
+/** Removes stale temporary files under `out` (see `cleanStaleTempFiles`), logging each one. */
+export function cleanTemps(out: string, log?: (line: string) => void): string[] {
+  const removed = cleanStaleTempFiles(out);
+  for (const f of removed) log?.(`removed ${f}: a temporary file left by an interrupted write`);
+  return removed;
 }
 
 function rank(task: string): number {

@@ -15,7 +15,7 @@ import { readRuns, toJsonText, writeFileAtomic } from "./results.js";
 import { formatMeanStd, formatNumber, markdownTable } from "./report/format.js";
 import { OPTIMIZER_LABELS } from "./report/palette.js";
 import { meanStd, type MeanStd } from "./report/stats.js";
-import { loadTasks, runSuite, type FailedRun, type SuiteOptions } from "./suite.js";
+import { cleanTemps, loadTasks, runSuite, type FailedRun, type SuiteOptions } from "./suite.js";
 import type { OptimizerName, RunResult, Task } from "./task.js";
 
 /** What to sweep: a suite run of one task, repeated for each learning rate. */
@@ -49,6 +49,8 @@ export interface SweepOutcome {
   ran: number;
   skipped: number;
   failed: FailedRun[];
+  /** Run files left out (malformed, duplicates), one line each naming the file; see `readRuns`. */
+  warnings: string[];
   aborted: boolean;
   choices: SweepChoice[];
   /** Paths of `sweep.md` and `sweep.json`. */
@@ -191,7 +193,10 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   let ran = 0;
   let skipped = 0;
   const failed: FailedRun[] = [];
+  const warnings: string[] = [];
   let aborted = false;
+  // The rates' suite runs clean their own folders; this also covers sweep.json and sweep.md.
+  cleanTemps(options.out, options.reporter ? (line) => options.reporter!.log(line) : undefined);
   const { task: _name, rates, ...suiteOptions } = options;
   void _name;
   for (const rate of rates) {
@@ -208,6 +213,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     });
     ran += outcome.ran.length;
     skipped += outcome.skipped.length;
+    warnings.push(...outcome.warnings);
     failed.push(...outcome.failed.map((f) => ({ ...f, label: `lr ${formatNumber(rate)}: ${f.label}` })));
     if (outcome.aborted) {
       aborted = true;
@@ -235,5 +241,15 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     }),
   );
   writeFileAtomic(report, sweepMarkdown(task, choices, options.command));
-  return { ran, skipped, failed, aborted, choices, report, json, table: selectedTable(task, choices) };
+  return {
+    ran,
+    skipped,
+    failed,
+    warnings,
+    aborted,
+    choices,
+    report,
+    json,
+    table: selectedTable(task, choices),
+  };
 }

@@ -1,13 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { CliError, parseCli, prepareOutDir } from "../src/cli.js";
+import { CliError, main, parseCli, prepareOutDir } from "../src/cli.js";
 import { OPTIMIZERS } from "../src/task.js";
 import { tmpDirs } from "./helpers.js";
 
-const root = resolve(import.meta.dirname, "../..");
-const cli = join(root, "src/experiments/cli.ts");
+const root = resolve(import.meta.dirname, "../../..");
+const cli = join(root, "packages/experiments/src/cli.ts");
 const tsx = join(root, "node_modules/.bin/tsx");
 
 const tmp = tmpDirs("cli-test");
@@ -144,12 +145,40 @@ describe("prepareOutDir", () => {
   });
 });
 
-describe("the CLI process", () => {
-  function run(args: string[], cwd: string) {
-    return spawnSync(tsx, [cli, ...args], { cwd, encoding: "utf8", timeout: 60_000 });
-  }
+describe("prepareOutDir resolves a relative --out against cwd", () => {
+  it("creates <cwd>/<out>", () => {
+    const d = tmp();
+    expect(prepareOutDir("o", d)).toBe(join(d, "o"));
+    expect(readdirSync(d)).toEqual(["o"]);
+    expect(readdirSync(join(d, "o"))).toEqual([]);
+  });
+});
 
-  it("bad arguments: one-line error on stderr, exit code 2, nothing written", () => {
+/** A stream that keeps what is written to it. */
+function sink(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  });
+  return { stream, text: () => chunks.join("") };
+}
+
+/** Runs the CLI in this process with `cwd` as its working folder. */
+async function run(args: string[], cwd: string) {
+  const stdout = sink();
+  const stderr = sink();
+  const status = await main(args, { stdout: stdout.stream, stderr: stderr.stream, cwd });
+  return { status, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+const TOY = ["toy", "--optimizers", "sgd,adabelief", "--epochs", "100", "--out", "o"];
+
+describe("the CLI, in process (main)", () => {
+  it("bad arguments: one-line error on stderr, exit code 2, nothing written", async () => {
     const d = tmp();
     for (const args of [
       ["toy", "--optimizers", "adamx", "--out", "o"],
@@ -157,7 +186,7 @@ describe("the CLI process", () => {
       // The toy task has no validation split: a sweep of it is refused before any work.
       ["sweep", "toy", "--lrs", "0.01,0.1", "--out", "o"],
     ]) {
-      const r = run(args, d);
+      const r = await run(args, d);
       expect(r.status, args.join(" ")).toBe(2);
       expect(r.stderr.trim().split("\n"), r.stderr).toHaveLength(1);
       expect(r.stderr).toMatch(/^adabelief-suite: error: /);
@@ -166,40 +195,185 @@ describe("the CLI process", () => {
     expect(readdirSync(d)).toEqual([]);
   });
 
-  it("report: regenerates a folder's reports without running; a folder without runs is an error", () => {
+  it("--help prints usage on stdout and exits 0", async () => {
+    const r = await run(["--help"], tmp());
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("Usage: adabelief-suite");
+    expect(r.stdout).toContain("npx tsx packages/experiments/src/cli.ts toy --optimizers adam,adabelief");
+    expect(r.stderr).toBe("");
+  });
+
+  it("report: regenerates a folder's reports without running; a folder without runs is an error", async () => {
     const d = tmp();
-    const empty = run(["report", "--out", d], d);
+    const empty = await run(["report", "--out", d], d);
     expect(empty.status).toBe(2);
     expect(empty.stderr.trim()).toMatch(/^adabelief-suite: error: --out .* holds no task folder with runs$/);
-    const missing = run(["report", "--out", join(d, "nope")], d);
+    const missing = await run(["report", "--out", join(d, "nope")], d);
     expect(missing.status).toBe(2);
     expect(missing.stderr.trim()).toMatch(/is not a folder$/);
     expect(readdirSync(d)).toEqual([]);
   });
 
-  it("an unwritable --out: one-line error, exit code 2, nothing written", () => {
+  it("an unwritable --out: one-line error, exit code 2, nothing written", async () => {
     const d = tmp();
     writeFileSync(join(d, "file"), "x");
-    const r = run(["toy", "--out", join(d, "file", "results")], d);
+    const r = await run(["toy", "--out", join(d, "file", "results")], d);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("is not writable");
     expect(readdirSync(d)).toEqual(["file"]);
   });
 
-  it("runs the toy task end to end with plain progress lines when stdout is not a TTY", () => {
+  it("runs the toy task end to end with plain progress lines when stdout is not a TTY, then resumes", async () => {
     const d = tmp();
-    const r = run(["toy", "--optimizers", "sgd,adabelief", "--epochs", "100", "--out", "o"], d);
+    const r = await run(TOY, d);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("toy [1/2] sgd seed 1: started");
     expect(r.stdout).toContain("| AdaBelief |");
     expect(r.stdout).toContain(`Report: ${join(d, "o", "README.md")}`);
+    expect(r.stderr).toBe("");
     expect(readdirSync(join(d, "o", "toy", "runs")).sort()).toEqual([
       "adabelief-seed1.json",
       "sgd-seed1.json",
     ]);
-    const again = run(["toy", "--optimizers", "sgd,adabelief", "--epochs", "100", "--out", "o"], d);
+    // The README gives a command that works from the repository's root.
+    expect(readFileSync(join(d, "o", "README.md"), "utf8")).toContain(
+      "Made with `npx tsx packages/experiments/src/cli.ts toy --optimizers sgd,adabelief --epochs 100 --out o`",
+    );
+    const again = await run(TOY, d);
     expect(again.stdout).toContain("2 finished runs found, skipped (resume)");
     expect(again.stdout).toContain("Runs: 0 done now, 2 resumed from disk");
   });
+
+  it("a malformed run file (no hyperparameters, curves [null]) is redone on resume and named in report warnings", async () => {
+    const d = tmp();
+    expect((await run(TOY, d)).status).toBe(0);
+    const runs = join(d, "o", "toy", "runs");
+    const sgd = join(runs, "sgd-seed1.json");
+    const ab = join(runs, "adabelief-seed1.json");
+    const good = readFileSync(sgd, "utf8");
+    const { hyperparameters: _h, ...noHyper } = JSON.parse(good) as Record<string, unknown>;
+    writeFileSync(sgd, JSON.stringify(noHyper));
+    writeFileSync(ab, JSON.stringify({ ...JSON.parse(readFileSync(ab, "utf8")), curves: [null] }));
+
+    // report: both files named, neither used; no usable run is left, so it is an error naming the folder.
+    const rep = await run(["report", "--out", "o"], d);
+    expect(rep.stderr).toContain(
+      `adabelief-suite: warning: ${sgd}: not used: malformed (hyperparameters: expected an object, found nothing)\n`,
+    );
+    expect(rep.stderr).toContain(
+      `adabelief-suite: warning: ${ab}: not used: malformed (curves[0]: expected an object, found null)\n`,
+    );
+    expect(rep.stderr.trim().split("\n").at(-1)).toBe(
+      "adabelief-suite: error: --out o holds no task folder with usable runs",
+    );
+    expect(rep.status).toBe(2);
+
+    // A resumed run redoes both, saying which file it redoes and why.
+    const again = await run(TOY, d);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain(
+      `toy/sgd-seed1: redoing the stored run ${sgd}: malformed (hyperparameters: expected an object, found nothing)`,
+    );
+    expect(again.stdout).toContain(
+      `toy/adabelief-seed1: redoing the stored run ${ab}: malformed (curves[0]: expected an object, found null)`,
+    );
+    expect(again.stdout).toContain("Runs: 2 done now, 0 resumed from disk, 2 redone");
+    expect(JSON.parse(readFileSync(sgd, "utf8")).hyperparameters).toEqual(JSON.parse(good).hyperparameters);
+
+    // With one file malformed again, report regenerates from the other and warns about it by name.
+    writeFileSync(ab, JSON.stringify({ ...JSON.parse(readFileSync(ab, "utf8")), curves: [null] }));
+    const partial = await run(["report", "--out", "o"], d);
+    expect(partial.status, partial.stderr).toBe(0);
+    expect(partial.stderr).toBe(
+      `adabelief-suite: warning: ${ab}: not used: malformed (curves[0]: expected an object, found null)\n`,
+    );
+    expect(partial.stdout).toContain("Reports regenerated: toy.");
+    expect(readFileSync(join(d, "o", "toy", "report.md"), "utf8")).toContain(
+      "Run files not used: `runs/adabelief-seed1.json: malformed (curves[0]: expected an object, found null)`.",
+    );
+  });
+
+  it("a copied run file counts once, with a warning naming both files", async () => {
+    const d = tmp();
+    expect((await run(TOY, d)).status).toBe(0);
+    const runs = join(d, "o", "toy", "runs");
+    copyFileSync(join(runs, "adabelief-seed1.json"), join(runs, "adabelief-seed1 (copy).json"));
+    // The same seed under another seed's name.
+    copyFileSync(join(runs, "sgd-seed1.json"), join(runs, "sgd-seed2.json"));
+    const rep = await run(["report", "--out", "o"], d);
+    expect(rep.status, rep.stderr).toBe(0);
+    expect(rep.stderr.trim().split("\n")).toEqual([
+      `adabelief-suite: warning: ${join(runs, "adabelief-seed1 (copy).json")}: not used: duplicate of ` +
+        "adabelief-seed1.json (same task, optimizer, seed and settings), counted once",
+      `adabelief-suite: warning: ${join(runs, "sgd-seed2.json")}: not used: duplicate of sgd-seed1.json ` +
+        "(same task, optimizer, seed and settings), counted once",
+    ]);
+    const summary = JSON.parse(readFileSync(join(d, "o", "toy", "summary.json"), "utf8"));
+    expect(summary.runs).toBe(2);
+    expect(summary.rows.map((r: { n: number }) => r.n)).toEqual([1, 1]);
+    expect(readFileSync(join(d, "o", "toy", "report.md"), "utf8")).toContain("Made from 2 run files");
+  });
+
+  it("a run removes stale temporary files of interrupted writes, and only those", async () => {
+    const d = tmp();
+    expect((await run(TOY, d)).status).toBe(0);
+    const runs = join(d, "o", "toy", "runs");
+    const deadPid = 2 ** 30; // above any Linux pid_max: no such process
+    const files = {
+      deadOld: join(runs, `.sgd-seed1.json.${deadPid}.0.tmp`), // writer gone: removed
+      deadFresh: join(runs, `.sgd-seed2.json.${deadPid}.1.tmp`), // within the grace: kept
+      liveOld: join(runs, `.adam-seed1.json.${process.pid}.7.tmp`), // live writer but 20 min old: removed
+      liveFresh: join(d, "o", "toy", `.report.md.${process.pid}.8.tmp`), // a concurrent writer's: kept
+      readmeDead: join(d, "o", `.README.md.${deadPid}.3.tmp`), // top level, writer gone: removed
+      other: join(runs, ".notes.tmp"), // not our pattern: kept
+    };
+    for (const f of Object.values(files)) writeFileSync(f, "{partial");
+    const ago = (s: number) => new Date(Date.now() - s * 1000);
+    utimesSync(files.deadOld, ago(120), ago(120));
+    utimesSync(files.liveOld, ago(20 * 60), ago(20 * 60));
+    utimesSync(files.liveFresh, ago(120), ago(120));
+    utimesSync(files.readmeDead, ago(120), ago(120));
+    utimesSync(files.other, ago(3600), ago(3600));
+    const r = await run(TOY, d);
+    expect(r.status, r.stderr).toBe(0);
+    expect(Object.fromEntries(Object.entries(files).map(([k, f]) => [k, existsSync(f)]))).toEqual({
+      deadOld: false,
+      deadFresh: true,
+      liveOld: false,
+      liveFresh: true,
+      readmeDead: false,
+      other: true,
+    });
+    expect(r.stdout).toContain(`removed ${files.deadOld}: a temporary file left by an interrupted write`);
+  });
+});
+
+describe("the CLI process", () => {
+  function spawn(args: string[], cwd: string, timeout = 60_000) {
+    return spawnSync(tsx, [cli, ...args], { cwd, encoding: "utf8", timeout });
+  }
+
+  it("--help: the process entry point works", () => {
+    const r = spawn(["--help"], tmp());
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("Usage: adabelief-suite");
+  });
+
+  // A subprocess: before the fix the CLI spun forever in a synchronous mkdir, which would hang the test
+  // worker itself.
+  it.skipIf(!existsSync("/proc/self"))(
+    "refuses an --out under /proc at once (Node's recursive mkdir spins there)",
+    () => {
+      const d = tmp();
+      const started = performance.now();
+      const r = spawn(["toy", "--epochs", "10", "--out", "/proc/adabelief-test/out"], d, 30_000);
+      expect(r.status, `${r.signal} ${r.stderr}`).toBe(2);
+      expect(r.stderr.trim()).toMatch(
+        /^adabelief-suite: error: --out \/proc\/adabelief-test\/out is not writable: ENOENT/,
+      );
+      expect(performance.now() - started).toBeLessThan(20_000);
+      expect(readdirSync(d)).toEqual([]);
+    },
+  );
 });

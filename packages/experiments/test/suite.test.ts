@@ -89,13 +89,14 @@ describe("runSuite resume", () => {
       options(out, task, { optimizers: ["adam"], seeds: 1, epochs: 5, reporter: quietReporter(lines) }),
     );
     expect(task.calls).toHaveLength(1);
-    expect(o.redone).toEqual([{ label: "fake/adam-seed1", reason: "its spec differs: epochs default ≠ 5" }]);
+    const file = runPath(out, { task: "fake", optimizer: "adam", seed: 1 });
+    expect(o.redone).toEqual([
+      { label: "fake/adam-seed1", reason: "its spec differs: epochs default ≠ 5", file },
+    ]);
     expect(lines.join("")).toContain(
-      "fake/adam-seed1: redoing the stored run: its spec differs: epochs default ≠ 5",
+      `fake/adam-seed1: redoing the stored run ${file}: its spec differs: epochs default ≠ 5`,
     );
-    const stored = JSON.parse(
-      readFileSync(runPath(out, { task: "fake", optimizer: "adam", seed: 1 }), "utf8"),
-    );
+    const stored = JSON.parse(readFileSync(file, "utf8"));
     expect(stored.spec.epochs).toBe(5);
     expect(stored.curves).toHaveLength(5);
   });
@@ -108,6 +109,35 @@ describe("runSuite resume", () => {
     const o = await runSuite(options(out, task, { optimizers: ["sgd"], seeds: 1 }));
     expect(task.calls).toHaveLength(1);
     expect(o.redone[0]!.reason).toMatch(/^unreadable/);
+  });
+
+  it("redoes a run file with a run's shape but a field missing, and warns about a malformed file of another seed", async () => {
+    const out = tmp();
+    await runSuite(options(out, fakeTask(), { optimizers: ["sgd"], seeds: 2 }));
+    const seed1 = runPath(out, { task: "fake", optimizer: "sgd", seed: 1 });
+    const seed2 = runPath(out, { task: "fake", optimizer: "sgd", seed: 2 });
+    const { hyperparameters: _h, ...noHyper } = JSON.parse(readFileSync(seed1, "utf8"));
+    writeFileSync(seed1, JSON.stringify(noHyper));
+    writeFileSync(seed2, JSON.stringify({ ...JSON.parse(readFileSync(seed2, "utf8")), curves: [null] }));
+    const lines: string[] = [];
+    const task = fakeTask();
+    // Seed 2 is not asked for: it is not redone, but the report leaves it out and says so.
+    const o = await runSuite(
+      options(out, task, { optimizers: ["sgd"], seeds: 1, reporter: quietReporter(lines) }),
+    );
+    expect(task.calls.map((s) => s.seed)).toEqual([1]);
+    expect(o.redone).toEqual([
+      {
+        label: "fake/sgd-seed1",
+        reason: "malformed (hyperparameters: expected an object, found nothing)",
+        file: seed1,
+      },
+    ]);
+    const warning = `${seed2}: not used: malformed (curves[0]: expected an object, found null)`;
+    expect(o.warnings).toEqual([warning]);
+    expect(lines.join("")).toContain(`warning: ${warning}`);
+    expect(o.failed).toEqual([]);
+    expect(o.summaries[0]!.runs).toBe(1);
   });
 
   it("a run that throws is reported, the others are written, and it is retried on the next run", async () => {
@@ -168,6 +198,7 @@ describe("runSuite resume", () => {
     expect(task.calls.length).toBe(calls);
     expect(r.tasks).toEqual(["fake"]);
     expect(r.failed).toEqual([]);
+    expect(r.warnings).toEqual([]);
     expect(readFileSync(join(out, "fake", "report.md"), "utf8")).toContain("# Fake task");
     const readme = readFileSync(join(out, "README.md"), "utf8");
     expect(readme).toContain("Assembled by `cli report --out x` from the run files in this folder");

@@ -7,6 +7,7 @@ export {
   writeTaskReport,
   didNotWinStatements,
   type TaskMeta,
+  type TaskReportOptions,
   type TaskSummary,
   type SummaryRow,
 } from "./task-report.js";

@@ -9,8 +9,8 @@
  * @packageDocumentation
  */
 import { rmSync, readdirSync, existsSync } from "node:fs";
-import { join } from "node:path";
-import { readRuns, taskDir, writeFileAtomic, writeJsonAtomic } from "../results.js";
+import { basename, join } from "node:path";
+import { readRuns, taskDir, unusedRunWarning, writeFileAtomic, writeJsonAtomic } from "../results.js";
 import type { OptimizerName, RunResult, Task } from "../task.js";
 import { cell, formatMeanStd, formatNumber, markdownTable, metricLabel, slug } from "./format.js";
 import { OPTIMIZER_LABELS } from "./palette.js";
@@ -99,12 +99,28 @@ function wantsLog(points: { mean: number }[]): boolean {
   return Math.max(...v) / Math.min(...v) >= 100;
 }
 
+/** Options of {@link writeTaskReport}. */
+export interface TaskReportOptions {
+  /**
+   * Receives one line per run file not used (unreadable, malformed, another task's, or a duplicate),
+   * naming the file; see {@link unusedRunWarning}. Called even when no usable run is left.
+   */
+  warn?: (line: string) => void;
+}
+
 /**
- * Regenerates one task's report from all run files under `<out>/<task>/runs`. Returns its summary, or
- * `null` if there are no runs. Every file is written atomically; stale SVGs of this report are removed.
+ * Regenerates one task's report from all run files under `<out>/<task>/runs` (see {@link readRuns}: a
+ * malformed file or a duplicate is left out, listed in the report and passed to `options.warn`). Returns
+ * its summary, or `null` if there are no usable runs. Every file is written atomically; stale SVGs of this
+ * report are removed.
  */
-export async function writeTaskReport(out: string, meta: TaskMeta): Promise<TaskSummary | null> {
+export async function writeTaskReport(
+  out: string,
+  meta: TaskMeta,
+  options: TaskReportOptions = {},
+): Promise<TaskSummary | null> {
   const { runs, skipped } = readRuns(out, meta.name);
+  for (const u of skipped) options.warn?.(unusedRunWarning(u));
   if (runs.length === 0) return null;
   const dir = taskDir(out, meta.name);
   const isToy = meta.name === "toy";
@@ -243,7 +259,9 @@ export async function writeTaskReport(out: string, meta: TaskMeta): Promise<Task
   const total = runs.reduce((a, r) => a + r.timings.totalSeconds, 0);
   md.push(`Total run time of these files: ${formatNumber(Number(total.toFixed(1)))} s.\n`);
   if (skipped.length > 0) {
-    md.push(`Run files not used: ${skipped.map((s) => `\`${cell(s)}\``).join("; ")}.\n`);
+    md.push(
+      `Run files not used: ${skipped.map((u) => `\`${cell(`runs/${basename(u.file)}: ${u.reason}`)}\``).join("; ")}.\n`,
+    );
   }
 
   // Remove SVGs of an earlier report that this one no longer makes, then write everything atomically.

@@ -117,7 +117,7 @@ export async function toySection(
   md.push(`## Trajectories\n`);
   md.push(
     `Paths over contour lines of f (levels at quantiles of f over the window); ● start, ✕ minimum. Learning ` +
-      `rates (fixed before any run, see \`TOY_LEARNING_RATES\` in \`src/experiments/tasks/toy.ts\`):\n`,
+      `rates (fixed before any run, see \`TOY_LEARNING_RATES\` in \`packages/experiments/src/tasks/toy.ts\`):\n`,
   );
   md.push(
     markdownTable(
