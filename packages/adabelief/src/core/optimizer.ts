@@ -6,15 +6,27 @@ import { warn } from "./warnings.js";
 
 /** The `format` tag of a saved optimizer state. */
 export const STATE_FORMAT = "adabelief/optimizer-state";
-/** The version of the saved-state layout this library writes and reads. */
-export const STATE_VERSION = 1;
+/**
+ * The version of the saved-state layout this library writes. {@link Optimizer.setState} reads it and
+ * version 1 (whose slots hold numbers only; see {@link OptimizerStateV1}).
+ */
+export const STATE_VERSION = 2;
+
+/** How a saved state writes a non-finite slot value: JSON has no NaN or Infinity (it writes them as `null`). */
+export type NonFiniteMarker = "NaN" | "Infinity" | "-Infinity";
+
+/** One element of a saved state slot: a finite number, or the {@link NonFiniteMarker} of NaN or ±Infinity. */
+export type StateValue = number | NonFiniteMarker;
 
 /**
- * An optimizer's complete state as a plain JSON-serialisable object.
+ * An optimizer's complete state as a plain JSON-serialisable object (layout version 2).
  *
- * Numbers are stored as JavaScript numbers: float32 values are exactly representable, and `JSON.stringify`
- * writes the shortest text that reads back to the same double, so a round trip through JSON is
- * bit-identical.
+ * Finite numbers are stored as JavaScript numbers: float32 values are exactly representable, and
+ * `JSON.stringify` writes the shortest text that reads back to the same double, so a round trip through
+ * JSON is bit-identical — except that JSON writes −0 as `0` (which can only change the sign of a
+ * parameter that is exactly zero). NaN, Infinity and −Infinity, which `JSON.stringify` would turn into
+ * `null`, are written as the strings `"NaN"`, `"Infinity"` and `"-Infinity"`; they appear only after a
+ * step overflowed or ran on a non-finite gradient under `nonFinite: "proceed"`.
  */
 export interface OptimizerState {
   format: typeof STATE_FORMAT;
@@ -27,13 +39,54 @@ export interface OptimizerState {
   step: number;
   /** Length of each parameter, in order. */
   sizes: number[];
-  /** Each state slot (e.g. `m`, `s`): one array of numbers per parameter. */
-  slots: Record<string, number[][]>;
+  /** Each state slot (e.g. `m`, `s`): one array of values per parameter. */
+  slots: Record<string, StateValue[][]>;
   /**
    * The resolved options of the optimizer that wrote the state (schedules appear as `"schedule"`). For
    * information: `setState` warns when they differ from the restoring optimizer's but does not apply them.
    */
   options?: Record<string, number | boolean | string>;
+}
+
+/**
+ * A state written by version 1 of the layout (before non-finite values had markers): the same fields, with
+ * `version: 1` and numbers only in the slots. {@link Optimizer.setState} still reads it.
+ */
+export interface OptimizerStateV1 extends Omit<OptimizerState, "version" | "slots"> {
+  version: 1;
+  slots: Record<string, number[][]>;
+}
+
+/** The marker of a non-finite number (the caller checked that `x` is not finite). */
+function markerOf(x: number): NonFiniteMarker {
+  return x > 0 ? "Infinity" : x < 0 ? "-Infinity" : "NaN";
+}
+
+/** A slot buffer as saved-state values: finite numbers as they are, NaN and ±Infinity as markers. */
+function encodeValues(a: FloatArray): StateValue[] {
+  const out: StateValue[] = new Array<StateValue>(a.length);
+  for (let j = 0; j < a.length; j++) {
+    const x = a[j]!;
+    out[j] = x - x === 0 ? x : markerOf(x);
+  }
+  return out;
+}
+
+/** A short description of a value found in a saved state, for error messages (never throws). */
+function showValue(v: unknown): string {
+  if (typeof v === "number") return Object.is(v, -0) ? "-0" : String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (v === null || typeof v === "boolean" || typeof v === "undefined") return String(v);
+  return typeof v === "object" ? "an object" : `a ${typeof v}`;
+}
+
+/** The message of something thrown while reading a state (never throws). */
+function thrownMessage(e: unknown): string {
+  try {
+    return e instanceof Error ? `${e.name}: ${e.message}` : showValue(e);
+  } catch {
+    return "an exception";
+  }
 }
 
 function isFloatArray(a: unknown): a is FloatArray {
@@ -194,11 +247,15 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
     return true;
   }
 
-  /** The complete state as a plain JSON-serialisable object (a copy: later steps do not change it). */
+  /**
+   * The complete state as a plain JSON-serialisable object (a copy: later steps do not change it). NaN and
+   * ±Infinity in a slot are written as the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (see
+   * {@link OptimizerState}), so `setState(JSON.parse(JSON.stringify(getState())))` always restores it.
+   */
   getState(): OptimizerState {
-    const slots: Record<string, number[][]> = {};
+    const slots: Record<string, StateValue[][]> = {};
     this.slotNames.forEach((slot, k) => {
-      slots[slot] = this.state.map((buffers) => Array.from(buffers[k]!));
+      slots[slot] = this.state.map((buffers) => encodeValues(buffers[k]!));
     });
     return {
       format: STATE_FORMAT,
@@ -214,73 +271,172 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
 
   /**
    * Restores a state written by {@link Optimizer.getState} of the same optimizer class over parameters of
-   * the same sizes and dtype. Everything is checked before anything is written: a mismatch throws a
-   * {@link StateError} and leaves this optimizer as it was.
+   * the same sizes and dtype (layout version 2, or version 1 of earlier releases).
+   *
+   * All or nothing: every field is read once and every value is checked and copied into new buffers first;
+   * a problem throws a {@link StateError} and leaves this optimizer exactly as it was. That includes a
+   * getter of the state object that throws (its exception becomes the `cause`) and a warning handler that
+   * throws: the warning about differing options is emitted before anything is replaced.
+   *
+   * Slot values are refused (naming the slot, the parameter and the index) when they are:
+   * - neither a finite number nor (version 2) one of the markers `"NaN"`, `"Infinity"`, `"-Infinity"`:
+   *   `null` (what `JSON.stringify` makes of NaN and ±Infinity), other strings, and NaN or ±Infinity as
+   *   numbers (`getState` never writes them so; a non-finite value must be spelled as its marker);
+   * - finite but too large for the dtype (in a float32 state, |x| ≥ 2^128·(1 − 2^−25) ≈ 3.4028235677973366e38
+   *   would be stored as ±Infinity);
+   * - negative (−Infinity included) in a slot that holds a second moment (AdaBelief's `s`, `sMax`; the `v`
+   *   and `vMax` of Adam, AdamW, RAdam, Yogi, AdaBound and MSVAG), which an update never makes negative.
+   *
+   * The markers are accepted whatever this optimizer's `nonFinite` policy: they record values a run really
+   * produced, and finite gradients produce them under every policy (a float32 `v` overflows to Infinity
+   * once (1 − β2)·g² > 3.4e38; NaN follows, e.g. as Infinity − Infinity in Yogi's update or from a parameter that
+   * overflowed), so `setState(getState())` always succeeds. Finite values are stored as they are (rounded
+   * to float32 in a float32 state).
    */
-  setState(state: OptimizerState): void {
+  setState(state: OptimizerState | OptimizerStateV1): void {
+    const loaded = this.readState(state);
+    // Warn before anything is replaced: a handler that throws (warnings as errors) leaves the optimizer as it was.
+    if (loaded.warning !== null) warn(loaded.warning);
+    this.slotNames.forEach((_, k) => {
+      loaded.buffers.forEach((perSlot, i) => this.state[i]![k]!.set(perSlot[k]!));
+    });
+    this.t = loaded.step;
+  }
+
+  /**
+   * Validates a saved state and copies it into new buffers (`buffers[i][k]`: parameter i, slot k), without
+   * changing anything. Throws a {@link StateError}; anything else thrown while reading becomes its cause.
+   */
+  private readState(state: unknown): { step: number; buffers: FloatArray[][]; warning: string | null } {
     const name = this.rule.name;
     const fail = (what: string): never => {
       throw new StateError(`${name}.setState: ${what}; the optimizer was not changed`);
     };
-    if (typeof state !== "object" || state === null) fail(`expected a state object, got ${describe(state)}`);
-    if (state.format !== STATE_FORMAT)
-      fail(`format is ${JSON.stringify(state.format)}, expected "${STATE_FORMAT}"`);
-    if (state.version !== STATE_VERSION)
-      fail(
-        `version ${JSON.stringify(state.version)} is not supported (this library reads version ${STATE_VERSION})`,
-      );
-    if (state.optimizer !== name)
-      fail(`the state was written by ${JSON.stringify(state.optimizer)}, not ${name}`);
-    if (state.dtype !== this.dtype)
-      fail(`the state is ${JSON.stringify(state.dtype)} but the parameters are ${this.dtype}`);
-    if (!Number.isSafeInteger(state.step) || state.step < 0)
-      fail(`step must be an integer >= 0, got ${JSON.stringify(state.step)}`);
-    if (!Array.isArray(state.sizes) || state.sizes.length !== this.params.length) {
-      fail(
-        `the state has ${Array.isArray(state.sizes) ? state.sizes.length : "no"} parameter sizes, this optimizer has ${this.params.length} parameters`,
+    try {
+      return this.readStateUnguarded(state, fail);
+    } catch (e) {
+      if (e instanceof StateError) throw e;
+      throw new StateError(
+        `${name}.setState: reading the state threw (${thrownMessage(e)}); the optimizer was not changed`,
+        { cause: e },
       );
     }
-    this.params.forEach((p, i) => {
-      if (state.sizes[i] !== p.length)
-        fail(`parameter ${i} has length ${p.length} but the state's has ${JSON.stringify(state.sizes[i])}`);
-    });
-    const slots = state.slots;
+  }
+
+  private readStateUnguarded(
+    state: unknown,
+    fail: (what: string) => never,
+  ): { step: number; buffers: FloatArray[][]; warning: string | null } {
+    const name = this.rule.name;
+    if (typeof state !== "object" || state === null) fail(`expected a state object, got ${describe(state)}`);
+    // Each field is read exactly once (a getter may throw or return something else the next time).
+    const { format, version, optimizer, dtype, step, sizes, slots, options } = state as Record<
+      string,
+      unknown
+    >;
+    if (format !== STATE_FORMAT) fail(`format is ${showValue(format)}, expected "${STATE_FORMAT}"`);
+    if (version !== STATE_VERSION && version !== 1)
+      fail(
+        `version ${showValue(version)} is not supported (this library reads versions 1 and ${STATE_VERSION})`,
+      );
+    if (optimizer !== name) fail(`the state was written by ${showValue(optimizer)}, not ${name}`);
+    if (dtype !== this.dtype) fail(`the state is ${showValue(dtype)} but the parameters are ${this.dtype}`);
+    if (typeof step !== "number" || !Number.isSafeInteger(step) || step < 0)
+      fail(`step must be an integer >= 0, got ${showValue(step)}`);
+    const n = this.params.length;
+    if (!Array.isArray(sizes) || sizes.length !== n) {
+      fail(
+        `the state has ${Array.isArray(sizes) ? sizes.length : "no"} parameter sizes, this optimizer has ${n} parameters`,
+      );
+    }
+    const lengths = this.params.map((p) => p.length);
+    for (let i = 0; i < n; i++) {
+      const size: unknown = (sizes as unknown[])[i];
+      if (size !== lengths[i])
+        fail(`parameter ${i} has length ${lengths[i]} but the state's has ${showValue(size)}`);
+    }
     if (typeof slots !== "object" || slots === null) fail("slots are missing");
-    const names = Object.keys(slots).sort();
+    const names = Object.keys(slots as object).sort();
     const expected = [...this.slotNames].sort();
     if (names.join(",") !== expected.join(","))
       fail(`slots are [${names.join(", ")}], expected [${expected.join(", ")}]`);
+
+    const markers = version !== 1;
+    const nonNegative = new Set(this.rule.nonNegativeSlots ?? []);
+    const Ctor = this.dtype === "float64" ? Float64Array : Float32Array;
+    const buffers: FloatArray[][] = this.params.map(() => []);
     for (const slot of this.slotNames) {
-      const perParam = slots[slot];
-      if (!Array.isArray(perParam) || perParam.length !== this.params.length)
+      const perParam: unknown = (slots as Record<string, unknown>)[slot];
+      if (!Array.isArray(perParam) || perParam.length !== n)
         fail(`slot ${slot} must hold one array per parameter`);
-      perParam!.forEach((values, i) => {
-        if (!Array.isArray(values) || values.length !== this.params[i]!.length) {
+      for (let i = 0; i < n; i++) {
+        const values: unknown = (perParam as unknown[])[i];
+        const length = Array.isArray(values) ? values.length : -1;
+        if (length !== lengths[i]) {
           fail(
-            `slot ${slot} of parameter ${i} has ${Array.isArray(values) ? `length ${values.length}` : "no values"}, expected length ${this.params[i]!.length}`,
+            `slot ${slot} of parameter ${i} has ${length >= 0 ? `length ${length}` : "no values"}, expected length ${lengths[i]}`,
           );
         }
-        for (let j = 0; j < values.length; j++) {
-          if (typeof values[j] !== "number")
-            fail(`slot ${slot} of parameter ${i} has a non-number at index ${j}`);
+        const buf = new Ctor(length);
+        for (let j = 0; j < length; j++) {
+          const raw: unknown = (values as unknown[])[j];
+          const at = () => `slot ${slot} of parameter ${i} has ${showValue(raw)} at index ${j}`;
+          let x: number;
+          if (typeof raw === "number") x = raw;
+          else if (markers && raw === "NaN") x = NaN;
+          else if (markers && raw === "Infinity") x = Infinity;
+          else if (markers && raw === "-Infinity") x = -Infinity;
+          else {
+            fail(
+              `${at()}; expected a number` +
+                (markers
+                  ? ` or one of "NaN", "Infinity", "-Infinity"`
+                  : raw === null
+                    ? ` (JSON writes NaN and ±Infinity as null; a version 1 state cannot hold them)`
+                    : ""),
+            );
+          }
+          buf[j] = x!;
+          const stored = buf[j]!;
+          if (typeof raw === "number" && stored - stored !== 0) {
+            fail(
+              raw - raw === 0
+                ? `${at()}, which overflows to ${stored} in ${this.dtype}`
+                : markers
+                  ? `${at()}; a non-finite value must be written as the string ${JSON.stringify(markerOf(raw))}`
+                  : `${at()}; a version 1 state cannot hold NaN or ±Infinity`,
+            );
+          }
+          if (stored < 0 && nonNegative.has(slot))
+            fail(`${at()}, but this slot holds a second moment, which is never negative`);
         }
-      });
-    }
-    this.slotNames.forEach((slot, k) => {
-      slots[slot]!.forEach((values, i) => this.state[i]![k]!.set(values));
-    });
-    this.t = state.step;
-    if (state.options && typeof state.options === "object") {
-      const mine = describeOptions(this.options);
-      const differ = Object.keys(mine).filter((k) => k in state.options! && state.options![k] !== mine[k]);
-      if (differ.length > 0) {
-        warn(
-          `${name}.setState: the state was written with ${differ.map((k) => `${k}=${String(state.options![k])}`).join(", ")}; ` +
-            `this optimizer has ${differ.map((k) => `${k}=${String(mine[k])}`).join(", ")} (the state is restored, the options are not)`,
-        );
+        buffers[i]!.push(buf);
       }
     }
+
+    let warning: string | null = null;
+    if (typeof options === "object" && options !== null) {
+      const mine = describeOptions(this.options);
+      const saved = options as Record<string, unknown>;
+      const differ: { key: string; theirs: string }[] = [];
+      for (const k of Object.keys(mine)) {
+        if (!(k in saved)) continue;
+        const theirs: unknown = saved[k];
+        if (theirs !== mine[k]) differ.push({ key: k, theirs: showOption(theirs) });
+      }
+      if (differ.length > 0) {
+        warning =
+          `${name}.setState: the state was written with ${differ.map((d) => `${d.key}=${d.theirs}`).join(", ")}; ` +
+          `this optimizer has ${differ.map((d) => `${d.key}=${String(mine[d.key])}`).join(", ")} (the state is restored, the options are not)`;
+      }
+    }
+    return { step: step as number, buffers, warning };
   }
+}
+
+/** An option value of a saved state as the warning shows it: primitives as `String` does, others by type. */
+function showOption(v: unknown): string {
+  return typeof v === "number" || typeof v === "boolean" || typeof v === "string" ? String(v) : showValue(v);
 }
 
 /** The options as plain JSON values; a schedule function appears as `"schedule"`. */

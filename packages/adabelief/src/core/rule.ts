@@ -31,11 +31,18 @@ export interface UpdateRule<O, R extends ResolvedCommon, C> {
   resolve(options: O): R;
   /** Names of the per-parameter state slots, in order (each slot has the parameter's length and dtype). */
   slots(options: R): readonly string[];
+  /**
+   * Names of the slots that can never hold a negative number (second-moment estimates such as Adam's `v`).
+   * `Optimizer.setState` refuses a negative value in one of them. Omitted: no slot is restricted.
+   */
+  readonly nonNegativeSlots?: readonly string[];
   /** Initial value of a slot's elements (0 unless the reference code says otherwise). */
   initialValue(slot: string, options: R): number;
   /**
    * The scalars of update number `t` (1-based) at learning rate `lr`, computed in double precision, the
-   * way the reference Python code computes them.
+   * way the reference Python code computes them. Powers β^t (Python's `beta ** step`, i.e. C's `pow`) are
+   * correctly rounded (`powInt` of `numerics.ts`), not V8's `**`, which is an ulp off for a few per cent
+   * of (β, t).
    */
   coefficients(t: number, lr: number, options: R): C;
   /**

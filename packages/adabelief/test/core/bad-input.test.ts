@@ -173,7 +173,7 @@ describe.each(NAMES)("%s rejects bad input and loses nothing", (name) => {
     const good = opt.getState();
     const other = NAMES.find((n) => n !== name)!;
     const cases: [unknown, RegExp][] = [
-      [{ ...good, version: 2 }, /version 2 is not supported/],
+      [{ ...good, version: 3 }, /version 3 is not supported/],
       [{ ...good, format: "x" }, /format is "x"/],
       [{ ...good, optimizer: other }, new RegExp(`written by "${other}", not ${name}`)],
       [{ ...good, dtype: "float32" }, /state is "float32" but the parameters are float64/],

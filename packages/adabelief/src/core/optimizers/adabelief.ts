@@ -1,3 +1,4 @@
+import { powInt } from "../numerics.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
@@ -122,7 +123,7 @@ export const ADABELIEF_DEFAULTS: Readonly<Omit<ResolvedAdaBeliefOptions, "learni
 /** ρ∞ = 2/(1−β2) − 1 and ρ_t = ρ∞ − 2t·β2^t/(1−β2^t): the length of the approximated SMA (RAdam). */
 export function rho(t: number, beta2: number): { rhoInf: number; rhoT: number } {
   const rhoInf = 2 / (1 - beta2) - 1;
-  const beta2t = beta2 ** t;
+  const beta2t = powInt(beta2, t);
   return { rhoInf, rhoT: rhoInf - (2 * t * beta2t) / (1 - beta2t) };
 }
 
@@ -134,9 +135,10 @@ export function rectification(t: number, beta1: number, beta2: number): number {
   const { rhoInf, rhoT } = rho(t, beta2);
   return (
     Math.sqrt(
-      ((((((1 - beta2 ** t) * (rhoT - 4)) / (rhoInf - 4)) * (rhoT - 2)) / rhoT) * rhoInf) / (rhoInf - 2),
+      ((((((1 - powInt(beta2, t)) * (rhoT - 4)) / (rhoInf - 4)) * (rhoT - 2)) / rhoT) * rhoInf) /
+        (rhoInf - 2),
     ) /
-    (1 - beta1 ** t)
+    (1 - powInt(beta1, t))
   );
 }
 
@@ -202,6 +204,8 @@ export const adabeliefRule: UpdateRule<AdaBeliefOptions, ResolvedAdaBeliefOption
     return r;
   },
 
+  nonNegativeSlots: ["s", "sMax"],
+
   slots(o) {
     return o.amsgrad ? ["m", "s", "sMax"] : ["m", "s"];
   },
@@ -211,8 +215,8 @@ export const adabeliefRule: UpdateRule<AdaBeliefOptions, ResolvedAdaBeliefOption
   },
 
   coefficients(t, lr, o) {
-    const bc1 = 1 - o.beta1 ** t;
-    const bc2 = 1 - o.beta2 ** t;
+    const bc1 = 1 - powInt(o.beta1, t);
+    const bc2 = 1 - powInt(o.beta2, t);
     let decay = 1;
     let l2 = 0;
     if (o.weightDecouple) decay = o.fixedDecay ? 1 - o.weightDecay : 1 - lr * o.weightDecay;
@@ -285,9 +289,15 @@ export function adabeliefLoop(
   const sMax = slots[2];
   const { decay, l2, beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon, mode, stepSize, sqrtBc2 } = c;
   const denomFrom = c.useMax ? sMax! : s;
+  // The L2 term as torch's `grad.add(p, alpha=λ)`: for float32, λ is rounded to float32 and g + λθ is
+  // rounded to float32 (λθ is exact in double; torch's fused multiply-add rounds once, this rounds the
+  // double sum, which differs only when that sum lies exactly halfway between two float32 values).
+  const f32 = theta instanceof Float32Array;
+  const lam = f32 ? Math.fround(l2) : l2;
   for (let i = 0; i < theta.length; i++) {
     if (decay !== 1) theta[i] = theta[i]! * decay;
-    const g = l2 !== 0 ? grad[i]! + l2 * theta[i]! : grad[i]!;
+    const g =
+      l2 === 0 ? grad[i]! : f32 ? Math.fround(grad[i]! + lam * theta[i]!) : grad[i]! + lam * theta[i]!;
     m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
     const mi = m[i]!;
     const r = g - mi;
@@ -371,6 +381,11 @@ export function adabeliefAdaptiveLoopF32(
  *                   r_t = √((1 − β2^t)(ρ_t − 4)(ρ_t − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρ_t)) / (1 − β1^t)
  *   ρ_t < ρ*:       θ ← θ − α·m_t/(1 − β1^t)   (degeneratedToSgd; otherwise θ is not moved)
  * ```
+ *
+ * Float32: the L2 term is rounded to float32 as the official `grad.add_(p, alpha=λ)` rounds it,
+ * `fl32(g + fl32(λ)·θ)`, and the moments use that rounded gradient (so with β1 = 0 the residual g − m is
+ * exactly 0, as in the reference).
+ * β^t is the correctly rounded power, as CPython's `beta ** step` computes it (V8's `**` can be an ulp off).
  *
  * Defaults (official 0.2.1): α 1e-3, β (0.9, 0.999), ε 1e-16, λ 0, weightDecouple true, fixedDecay false,
  * rectify true, degeneratedToSgd true, amsgrad false, smaThreshold 5. The paper's results used the 0.0.5

@@ -1,4 +1,5 @@
 import { OptionError } from "../errors.js";
+import { powInt } from "../numerics.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
@@ -138,6 +139,8 @@ export const adaboundRule: UpdateRule<AdaBoundOptions, ResolvedAdaBoundOptions, 
     return r;
   },
 
+  nonNegativeSlots: ["v", "vMax"],
+
   slots(o) {
     return o.amsbound ? ["m", "v", "vMax"] : ["m", "v"];
   },
@@ -147,8 +150,8 @@ export const adaboundRule: UpdateRule<AdaBoundOptions, ResolvedAdaBoundOptions, 
   },
 
   coefficients(t, lr, o) {
-    const bc1 = 1 - o.beta1 ** t;
-    const bc2 = 1 - o.beta2 ** t;
+    const bc1 = 1 - powInt(o.beta1, t);
+    const bc2 = 1 - powInt(o.beta2, t);
     const f = (o.finalLr * lr) / o.baseLearningRate;
     const gt = o.gamma * t;
     return {
@@ -172,8 +175,14 @@ export const adaboundRule: UpdateRule<AdaBoundOptions, ResolvedAdaBoundOptions, 
     const vMax = slots[2];
     const { l2, beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon, stepSize, lower, upper, useMax } = c;
     const denomFrom = useMax ? vMax! : v;
+    // The L2 term as torch's `grad.add(p, alpha=λ)`: for float32, λ is rounded to float32 and g + λθ is
+    // rounded to float32 (λθ is exact in double; torch's fused multiply-add rounds once, this rounds the
+    // double sum, which differs only when that sum lies exactly halfway between two float32 values).
+    const f32 = theta instanceof Float32Array;
+    const lam = f32 ? Math.fround(l2) : l2;
     for (let i = 0; i < theta.length; i++) {
-      const g = l2 !== 0 ? grad[i]! + l2 * theta[i]! : grad[i]!;
+      const g =
+        l2 === 0 ? grad[i]! : f32 ? Math.fround(grad[i]! + lam * theta[i]!) : grad[i]! + lam * theta[i]!;
       m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
       v[i] = beta2 * v[i]! + oneMinusBeta2 * g * g;
       if (vMax !== undefined) vMax[i] = Math.max(vMax[i]!, v[i]!);
@@ -199,6 +208,10 @@ export const adaboundRule: UpdateRule<AdaBoundOptions, ResolvedAdaBoundOptions, 
  * f = finalLr·α/α_0,  lower_t = f·(1 − 1/(γt + 1)),  upper_t = f·(1 + 1/(γt))
  * θ ← θ − clamp(α_t/(√v̂ + ε), lower_t, upper_t)·m_t
  * ```
+ *
+ * Float32: the L2 term is rounded to float32 as torch's `grad.add(p, alpha=λ)` rounds it,
+ * `fl32(g + fl32(λ)·θ)`, and the moments use that rounded gradient.
+ * β^t is the correctly rounded power, as CPython's `beta ** step` computes it (V8's `**` can be an ulp off).
  *
  * Defaults (reference): α 1e-3, β (0.9, 0.999), finalLr 0.1, γ 1e-3, ε 1e-8, λ 0, amsbound false.
  *

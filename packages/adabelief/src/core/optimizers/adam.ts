@@ -1,3 +1,4 @@
+import { powInt } from "../numerics.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
@@ -109,6 +110,8 @@ function makeAdamRule(
       return r;
     },
 
+    nonNegativeSlots: ["v", "vMax"],
+
     slots(o) {
       return o.amsgrad ? ["m", "v", "vMax"] : ["m", "v"];
     },
@@ -126,8 +129,8 @@ function makeAdamRule(
         beta2: o.beta2,
         oneMinusBeta2: 1 - o.beta2,
         epsilon: o.epsilon,
-        stepSize: -(lr / (1 - o.beta1 ** t)),
-        sqrtBc2: Math.sqrt(1 - o.beta2 ** t),
+        stepSize: -(lr / (1 - powInt(o.beta1, t))),
+        sqrtBc2: Math.sqrt(1 - powInt(o.beta2, t)),
       };
     },
 
@@ -136,9 +139,15 @@ function makeAdamRule(
       const v = slots[1]!;
       const vMax = slots[2];
       const { decay, l2, beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon, stepSize, sqrtBc2 } = c;
+      // The L2 term as torch's `grad.add(p, alpha=λ)`: for float32, λ is rounded to float32 and g + λθ is
+      // rounded to float32 (λθ is exact in double; torch's fused multiply-add rounds once, this rounds the
+      // double sum, which differs only when that sum lies exactly halfway between two float32 values).
+      const f32 = theta instanceof Float32Array;
+      const lam = f32 ? Math.fround(l2) : l2;
       for (let i = 0; i < theta.length; i++) {
         if (decay !== 1) theta[i] = theta[i]! * decay;
-        const g = l2 !== 0 ? grad[i]! + l2 * theta[i]! : grad[i]!;
+        const g =
+          l2 === 0 ? grad[i]! : f32 ? Math.fround(grad[i]! + lam * theta[i]!) : grad[i]! + lam * theta[i]!;
         m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
         v[i] = beta2 * v[i]! + oneMinusBeta2 * g * g;
         let vi = v[i]!;
@@ -169,6 +178,11 @@ export const adamwRule = makeAdamRule("AdamW", true, ADAMW_DEFAULTS);
  * v_max = max(v_max, v_t)                      (amsgrad; then v̂ uses v_max)
  * θ ← θ − α/(1 − β1^t) · m_t / (√v_t / √(1 − β2^t) + ε)
  * ```
+ *
+ * Float32: the L2 term is rounded to float32 as torch's `grad.add(p, alpha=λ)` rounds it,
+ * `fl32(g + fl32(λ)·θ)`, and the moments use that rounded gradient.
+ * β^t is the correctly rounded power, as CPython's `beta ** step` computes it (V8's `**` can be an ulp off).
+ *
  * This is the paper's `θ ← θ − α·m̂/(√v̂ + ε)` with m̂ = m/(1 − β1^t) and v̂ = v/(1 − β2^t), evaluated in
  * torch's order. ε is not inside the AMSGrad maximum.
  *

@@ -1,3 +1,4 @@
+import { powInt } from "../numerics.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
@@ -108,6 +109,8 @@ export const msvagRule: UpdateRule<MSVAGOptions, ResolvedMSVAGOptions, MSVAGCoef
     return r;
   },
 
+  nonNegativeSlots: ["v"],
+
   slots() {
     return ["m", "v"];
   },
@@ -117,7 +120,7 @@ export const msvagRule: UpdateRule<MSVAGOptions, ResolvedMSVAGOptions, MSVAGCoef
   },
 
   coefficients(t, lr, o) {
-    const b1t = o.beta1 ** t;
+    const b1t = powInt(o.beta1, t);
     const rho = (((1 - o.beta1) / (1 + o.beta1)) * (1 + b1t)) / (1 - b1t);
     return {
       l2: o.weightDecay,
@@ -135,9 +138,15 @@ export const msvagRule: UpdateRule<MSVAGOptions, ResolvedMSVAGOptions, MSVAGCoef
     const m = slots[0]!;
     const v = slots[1]!;
     const { l2, beta1, oneMinusBeta1, bc1, rho, oneMinusRho, move, negLr } = c;
+    // The L2 term as torch's `grad.add(p, alpha=λ)`: for float32, λ is rounded to float32 and g + λθ is
+    // rounded to float32 (λθ is exact in double; torch's fused multiply-add rounds once, this rounds the
+    // double sum, which differs only when that sum lies exactly halfway between two float32 values).
+    const f32 = theta instanceof Float32Array;
+    const lam = f32 ? Math.fround(l2) : l2;
     // Step 1 (ρ_1 = 1): s = x/0 and γ = m̂²/(m̂² + ρ·s) is 0, −0 or NaN → 0 in the reference, so θ is unchanged.
     for (let i = 0; i < theta.length; i++) {
-      const g = l2 !== 0 ? grad[i]! + l2 * theta[i]! : grad[i]!;
+      const g =
+        l2 === 0 ? grad[i]! : f32 ? Math.fround(grad[i]! + lam * theta[i]!) : grad[i]! + lam * theta[i]!;
       m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
       v[i] = beta1 * v[i]! + oneMinusBeta1 * g * g;
       if (!move) continue;
@@ -168,6 +177,10 @@ export const msvagRule: UpdateRule<MSVAGOptions, ResolvedMSVAGOptions, MSVAGCoef
  * γ = m̂²/(m̂² + ρ_t·s)    (NaN → 0; not clamped)
  * θ ← θ − α·m̂·γ
  * ```
+ *
+ * Float32: the L2 term is rounded to float32 as torch's `grad.add(p, alpha=λ)` rounds it,
+ * `fl32(g + fl32(λ)·θ)`, and the moments use that rounded gradient.
+ * β^t is the correctly rounded power, as CPython's `beta ** step` computes it (V8's `**` can be an ulp off).
  *
  * Defaults (reference): α 1e-3, β1 0.9, λ 0. β2 (0.999), ε (1e-8) and amsgrad (false) are accepted but unused,
  * as in the reference; giving ε or `amsgrad: true` emits a warning (β2 is documented, not warned about).

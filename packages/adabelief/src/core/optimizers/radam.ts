@@ -1,4 +1,5 @@
 import { OptionError } from "../errors.js";
+import { powInt } from "../numerics.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
@@ -152,6 +153,8 @@ export const radamRule: UpdateRule<RAdamOptions, ResolvedRAdamOptions, RAdamCoef
     return r;
   },
 
+  nonNegativeSlots: ["v"],
+
   slots() {
     return ["m", "v"];
   },
@@ -162,8 +165,8 @@ export const radamRule: UpdateRule<RAdamOptions, ResolvedRAdamOptions, RAdamCoef
 
   coefficients(t, lr, o) {
     const paper = o.variant === "paper";
-    const bc1 = 1 - o.beta1 ** t;
-    const bc2 = 1 - o.beta2 ** t;
+    const bc1 = 1 - powInt(o.beta1, t);
+    const bc2 = 1 - powInt(o.beta2, t);
     const { rhoInf, rhoT } = rho(t, o.beta2);
     const adaptive = paper ? rhoT >= 5 : rhoT > 5;
     const mode: RAdamMode = adaptive
@@ -218,8 +221,14 @@ export const radamRule: UpdateRule<RAdamOptions, ResolvedRAdamOptions, RAdamCoef
       return;
     }
     const { lr, bc1, sqrtBc2, rect } = c;
+    // The L2 term as torch's `grad.add(p, alpha=λ)`: for float32, λ is rounded to float32 and g + λθ is
+    // rounded to float32 (λθ is exact in double; torch's fused multiply-add rounds once, this rounds the
+    // double sum, which differs only when that sum lies exactly halfway between two float32 values).
+    const f32 = theta instanceof Float32Array;
+    const lam = f32 ? Math.fround(l2) : l2;
     for (let i = 0; i < theta.length; i++) {
-      const g = l2 !== 0 ? grad[i]! + l2 * theta[i]! : grad[i]!;
+      const g =
+        l2 === 0 ? grad[i]! : f32 ? Math.fround(grad[i]! + lam * theta[i]!) : grad[i]! + lam * theta[i]!;
       m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
       v[i] = beta2 * v[i]! + oneMinusBeta2 * g * g;
       const scaled = (m[i]! / bc1) * lr;
@@ -250,6 +259,8 @@ export const radamRule: UpdateRule<RAdamOptions, ResolvedRAdamOptions, RAdamCoef
  *
  * Variant `"pytorch"` (default) is `torch.optim.RAdam` 1.13: weight decay is an L2 term `g ← g + λθ`, the
  * threshold is strict (ρ_t > 5), and the step is evaluated as `((m/(1−β1^t))·α·(1/(√v+ε))·√(1−β2^t))·r_t`.
+ * With L2 decay on float32 parameters, `g + λθ` is rounded as torch rounds it, `fl32(g + fl32(λ)·θ)`.
+ * β^t is the correctly rounded power, as CPython's `beta ** step` computes it (V8's `**` can be an ulp off).
  *
  * Variant `"paper"` is the RAdam of the AdaBelief paper's CIFAR-10 experiments (LiyuanLucasLiu/RAdam): v is
  * updated before m; weight decay is decoupled and scaled by α, `θ ← θ − αλθ`, applied before each step that

@@ -118,16 +118,23 @@ export const sgdRule: UpdateRule<SGDOptions, ResolvedSGDOptions, SGDCoefficients
 
   update(theta, grad, slots, c) {
     const { stepSize, l2, momentum, oneMinusDampening, nesterov, first } = c;
+    // The L2 term as torch's `grad.add(p, alpha=λ)`: for float32, λ is rounded to float32 and g + λθ is
+    // rounded to float32 (λθ is exact in double; torch's fused multiply-add rounds once, this rounds the
+    // double sum, which differs only when that sum lies exactly halfway between two float32 values).
+    const f32 = theta instanceof Float32Array;
+    const lam = f32 ? Math.fround(l2) : l2;
     if (momentum === 0) {
       for (let i = 0; i < theta.length; i++) {
-        const g = l2 !== 0 ? grad[i]! + l2 * theta[i]! : grad[i]!;
+        const g =
+          l2 === 0 ? grad[i]! : f32 ? Math.fround(grad[i]! + lam * theta[i]!) : grad[i]! + lam * theta[i]!;
         theta[i] = theta[i]! + stepSize * g;
       }
       return;
     }
     const buf = slots[0]!;
     for (let i = 0; i < theta.length; i++) {
-      const g = l2 !== 0 ? grad[i]! + l2 * theta[i]! : grad[i]!;
+      const g =
+        l2 === 0 ? grad[i]! : f32 ? Math.fround(grad[i]! + lam * theta[i]!) : grad[i]! + lam * theta[i]!;
       buf[i] = first ? g : momentum * buf[i]! + oneMinusDampening * g;
       const b = buf[i]!;
       const d = nesterov ? g + momentum * b : b;
@@ -147,6 +154,9 @@ export const sgdRule: UpdateRule<SGDOptions, ResolvedSGDOptions, SGDCoefficients
  * d = g + μ·b_t  (nesterov)   or   d = b_t   (momentum)   or   d = g   (μ = 0)
  * θ ← θ − α·d
  * ```
+ *
+ * Float32: the L2 term is rounded to float32 as torch's `grad.add(p, alpha=λ)` rounds it,
+ * `fl32(g + fl32(λ)·θ)`, and the moments use that rounded gradient.
  *
  * Defaults: α 0.01 (torch has no default; this is Keras'), μ 0, δ 0, nesterov false, λ 0.
  * As in torch, `nesterov` with `momentum: 0` or with `dampening ≠ 0` is an {@link OptionError}.

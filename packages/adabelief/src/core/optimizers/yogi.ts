@@ -1,3 +1,4 @@
+import { powInt } from "../numerics.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
@@ -91,6 +92,8 @@ export const yogiRule: UpdateRule<YogiOptions, ResolvedYogiOptions, YogiCoeffici
     };
   },
 
+  nonNegativeSlots: ["v"],
+
   slots() {
     return ["m", "v"];
   },
@@ -101,8 +104,8 @@ export const yogiRule: UpdateRule<YogiOptions, ResolvedYogiOptions, YogiCoeffici
   },
 
   coefficients(t, lr, o) {
-    const bc1 = 1 - o.beta1 ** t;
-    const bc2 = 1 - o.beta2 ** t;
+    const bc1 = 1 - powInt(o.beta1, t);
+    const bc2 = 1 - powInt(o.beta2, t);
     return {
       l2: o.weightDecay,
       beta1: o.beta1,
@@ -121,8 +124,13 @@ export const yogiRule: UpdateRule<YogiOptions, ResolvedYogiOptions, YogiCoeffici
     // The reference rounds g² to the dtype before comparing it with v: for float32 the sign of v − g² is
     // taken against the rounded square, so v settles exactly where the reference's does.
     const f32 = theta instanceof Float32Array;
+    // The L2 term as torch's `grad.add(p, alpha=λ)`: for float32, λ is rounded to float32 and g + λθ is
+    // rounded to float32 (λθ is exact in double; torch's fused multiply-add rounds once, this rounds the
+    // double sum, which differs only when that sum lies exactly halfway between two float32 values).
+    const lam = f32 ? Math.fround(l2) : l2;
     for (let i = 0; i < theta.length; i++) {
-      const g = l2 !== 0 ? grad[i]! + l2 * theta[i]! : grad[i]!;
+      const g =
+        l2 === 0 ? grad[i]! : f32 ? Math.fround(grad[i]! + lam * theta[i]!) : grad[i]! + lam * theta[i]!;
       m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
       const mi = m[i]!;
       const g2 = f32 ? Math.fround(g * g) : g * g;
@@ -144,6 +152,10 @@ export const yogiRule: UpdateRule<YogiOptions, ResolvedYogiOptions, YogiCoeffici
  * v_t = v_{t−1} − (1 − β2)·sign(v_{t−1} − g²)·g²       (sign(0) = 0: additive, no β2·v decay)
  * θ ← θ − α/(1 − β1^t) · m_t / (√v_t / √(1 − β2^t) + ε)
  * ```
+ *
+ * Float32: the L2 term is rounded to float32 as torch's `grad.add(p, alpha=λ)` rounds it,
+ * `fl32(g + fl32(λ)·θ)`, and the moments use that rounded gradient.
+ * β^t is the correctly rounded power, as CPython's `beta ** step` computes it (V8's `**` can be an ulp off).
  *
  * Defaults (reference): α 1e-2, β (0.9, 0.999), ε 1e-3, initialAccumulator 1e-6, λ 0. The paper's CIFAR
  * runs used α 1e-3, ε 1e-3 and λ 5e-4.
