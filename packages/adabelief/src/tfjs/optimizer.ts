@@ -4,7 +4,7 @@ import type { CommonOptions, ResolvedCommon, UpdateRule } from "../core/rule.js"
 import type { LearningRate } from "../core/types.js";
 import { check, learningRateAt } from "../core/validate.js";
 import type { ClipOptions } from "./clip.js";
-import { OptimizerState, type NamedTensor } from "./state.js";
+import { OptimizerState, type NamedTensor, type ValueChecks } from "./state.js";
 import type { TensorRule } from "./tensor/rule.js";
 import {
   canFuse,
@@ -24,6 +24,16 @@ export interface TfjsExtraOptions extends ClipOptions {
   kernel?: KernelChoice;
 }
 
+/**
+ * The names of {@link TfjsExtraOptions}: the options a TensorFlow.js optimizer of this package takes besides
+ * its core rule's (listed with those when an unknown option is refused).
+ */
+const TFJS_EXTRA_OPTIONS = Object.freeze([
+  "clipGlobalNorm",
+  "clipValue",
+  "kernel",
+] as const) satisfies readonly (keyof TfjsExtraOptions)[];
+
 /** A core optimizer's options plus {@link TfjsExtraOptions}. */
 export type TfjsOptions<O extends CommonOptions> = O & TfjsExtraOptions;
 
@@ -41,6 +51,19 @@ function show(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+/**
+ * The core rule refuses an option it does not know with "…; known options: a, b, c" (`check.knownKeys`),
+ * which lists its own options only: add the TensorFlow.js ones. Other errors are returned unchanged.
+ */
+function withTfjsOptions(error: unknown): unknown {
+  if (!(error instanceof OptionError) || !/: unknown option /.test(error.message)) return error;
+  const extra = TFJS_EXTRA_OPTIONS.join(", ");
+  const message = /; known options: [^;]*$/.test(error.message)
+    ? `${error.message}, ${extra}`
+    : `${error.message}; TensorFlow.js options: ${extra}`;
+  return new OptionError(message, { cause: error });
 }
 
 /**
@@ -104,6 +127,7 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
     ) {
       throw new OptionError(`${rule.name}: options must be an object, got ${show(options)}`);
     }
+    // The keys of TFJS_EXTRA_OPTIONS, taken out before the rest goes to the core rule.
     const { clipGlobalNorm, clipValue, kernel, ...core } = options ?? ({} as TfjsOptions<O>);
     this.rule = rule;
     this.clipGlobalNorm =
@@ -111,7 +135,11 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
     this.clipValue = clipValue === undefined ? undefined : check.positive("clipValue", clipValue);
     this.kernel =
       kernel === undefined ? "auto" : check.oneOf("kernel", kernel, ["auto", "loop", "tensor"] as const);
-    this.resolved = Object.freeze(rule.resolve(core as O));
+    try {
+      this.resolved = Object.freeze(rule.resolve(core as O));
+    } catch (e) {
+      throw withTfjsOptions(e);
+    }
     this.derived = derived;
     this.slotNames = Object.freeze([...rule.slots(this.options)]);
     this.slotInit = this.slotNames.map((s) => rule.initialValue(s, this.options));
@@ -121,10 +149,26 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
 
   /**
    * The resolved core options (defaults applied); `learningRate` changes with
-   * {@link RuleOptimizer.setLearningRate}.
+   * {@link RuleOptimizer.learningRate} or {@link RuleOptimizer.setLearningRate}.
    */
   get options(): Readonly<R> {
     return this.resolved;
+  }
+
+  /**
+   * The learning rate, as on TensorFlow.js's own optimizers (`tf.train.adam(0.1).learningRate`): reading
+   * gives the current setting — the number, or the schedule function if one was given (see
+   * {@link RuleOptimizer.currentLearningRate} for the value the next step uses). Assigning
+   * (`opt.learningRate = 0.5`) is {@link RuleOptimizer.setLearningRate}: a finite number ≥ 0 or a schedule,
+   * used from the next step on, on every update path; a bad value throws an `OptionError` naming the
+   * optimizer and leaves the old rate.
+   */
+  get learningRate(): LearningRate {
+    return this.resolved.learningRate;
+  }
+
+  set learningRate(learningRate: LearningRate) {
+    this.changeLearningRate("learningRate", learningRate);
   }
 
   /**
@@ -132,12 +176,25 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
    * (evaluated at {@link RuleOptimizer.iterations}, the number of steps taken so far, as at construction).
    * The state (moments, step count) is kept, and {@link RuleOptimizer.getConfig} reports the new value. As
    * TensorFlow.js's `SGDOptimizer.setLearningRate`, for learning-rate changes driven from outside (e.g. a
-   * callback between epochs). A bad value throws an `OptionError` and changes nothing. For AdaBound the
-   * bounds keep the base learning rate recorded at construction (as PyTorch schedulers do with `base_lr`).
+   * callback between epochs); `opt.learningRate = x` does the same. A bad value (checked as the constructor
+   * checks it) throws an `OptionError` naming the optimizer and changes nothing. For AdaBound the bounds
+   * keep the base learning rate recorded at construction (as PyTorch schedulers do with `base_lr`).
    */
   setLearningRate(learningRate: LearningRate): void {
-    this.assertLive("setLearningRate");
-    const lr = check.learningRate("learningRate", learningRate);
+    this.changeLearningRate("setLearningRate", learningRate);
+  }
+
+  private changeLearningRate(method: string, learningRate: unknown): void {
+    this.assertLive(method);
+    let lr: LearningRate;
+    try {
+      lr = check.learningRate("learningRate", learningRate);
+    } catch (e) {
+      if (!(e instanceof OptionError)) throw e;
+      throw new OptionError(`${this.rule.name}.${method}: ${e.message}; the learning rate was not changed`, {
+        cause: e,
+      });
+    }
     this.resolved = Object.freeze({ ...this.resolved, learningRate: lr });
   }
 
@@ -193,8 +250,7 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
     };
     if (route.kind !== "tensor" && canFuse(route, items)) {
       if (route.kind === "cpu") {
-        runCpu(route.cpu, items, ctx);
-        this.lastPath = "cpu";
+        this.lastPath = runCpu(route.cpu, items, ctx, route.simd);
       } else {
         this.lastPath = runWasm(route.wasm, route.simd, items, ctx);
       }
@@ -203,6 +259,32 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
       this.lastPath = "tensor";
     }
     this.incrementIterations();
+  }
+
+  /**
+   * As `tf.Optimizer.minimize`: computes the gradients of the scalar `f()` with respect to `varList`
+   * (default: every trainable variable), applies them with {@link RuleOptimizer.applyGradients}, disposes
+   * them, and returns the cost when `returnCost` (the caller then owns it) or `null`. When the step is
+   * refused (a non-finite gradient under `nonFinite: "throw"`, a loaded state that does not fit, …) the
+   * gradients and the cost are disposed before the error is rethrown, so a refused step leaks no tensor; a
+   * disposed optimizer throws before computing anything.
+   */
+  override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
+    this.assertLive("minimize");
+    const { value, grads } = this.computeGradients(f, varList);
+    try {
+      this.applyGradients(
+        varList != null ? varList.map((v) => ({ name: v.name, tensor: grads[v.name]! })) : grads,
+      );
+    } catch (e) {
+      tf.dispose(grads);
+      value.dispose();
+      throw e;
+    }
+    tf.dispose(grads);
+    if (returnCost) return value;
+    value.dispose();
+    return null;
   }
 
   private collect(
@@ -276,12 +358,19 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
    * slot group is matched to a variable **by name**: the exact name, or else the name with the `_<n>`
    * suffixes TensorFlow.js adds when it renames variables on load stripped (`kernel_1` ↔ `kernel`); only when
    * the names do not map one to one are they bound **by position**, variables in creation order. Everything
-   * is checked first (names, slot count, shapes); a mismatch throws a `StateError` naming the variable and
-   * changes nothing. The caller keeps ownership of the tensors passed.
+   * is checked first (names, slot count, shapes, a step count that is an integer in [0, 2^53 − 1], and the
+   * values: every slot value finite, and ≥ 0 in the second-moment slots such as AdaBelief's `s` or Adam's
+   * `v`: the rule's `nonNegativeSlots`); a mismatch throws a `StateError` naming the variable or slot and
+   * changes nothing. An optimizer built with `nonFinite: "proceed"` loads the slot values as they are. The
+   * caller keeps ownership of the tensors passed.
    */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     this.assertLive("setWeights");
-    const loaded = await this.state.load(weightValues);
+    const checks: ValueChecks =
+      this.options.nonFinite === "proceed"
+        ? null
+        : { nonNegative: new Set(this.rule.nonNegativeSlots ?? []) };
+    const loaded = await this.state.load(weightValues, checks);
     this.state.install(loaded);
     this.iterations_ = loaded.iterations;
   }

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { StateError } from "../core/errors.js";
+import { firstNonFinite } from "../core/optimizer.js";
 import type { Entry } from "./update.js";
 
 /** A named tensor, as in `applyGradients`'s array form and `getWeights` (not exported by TensorFlow.js). */
@@ -7,6 +8,12 @@ export interface NamedTensor {
   name: string;
   tensor: tf.Tensor;
 }
+
+/**
+ * How `setWeights` checks the loaded slot values (the step count is always checked): every value finite, and
+ * ≥ 0 in the listed slots; `null` to load them as they are (option `nonFinite: "proceed"`).
+ */
+export type ValueChecks = { nonNegative: ReadonlySet<string> } | null;
 
 /** A validated `setWeights` payload, copied out of the caller's tensors. */
 export interface LoadedState {
@@ -186,8 +193,16 @@ export class OptimizerState {
     return { name: "iter", tensor: this.iter.tensor };
   }
 
-  /** Validates a `setWeights` payload and copies its values; changes nothing. */
-  async load(weightValues: readonly { name: string; tensor: tf.Tensor }[]): Promise<LoadedState> {
+  /**
+   * Validates a `setWeights` payload and copies its values; changes nothing. Besides the layout (names,
+   * count, shapes, dtypes), the step count must be an integer in [0, 2^53 − 1], and with `checks` every slot
+   * value must be finite and ≥ 0 in the slots `checks.nonNegative` names: a state that would poison the next
+   * step is refused here, naming the slot, rather than discovered in the parameters later.
+   */
+  async load(
+    weightValues: readonly { name: string; tensor: tf.Tensor }[],
+    checks: ValueChecks,
+  ): Promise<LoadedState> {
     const fail = (what: string): never => {
       throw new StateError(`${this.owner}.setWeights: ${what}; the optimizer was not changed`);
     };
@@ -213,7 +228,7 @@ export class OptimizerState {
     }
     const iterations = Number((await iter!.tensor.data())[0]);
     if (!Number.isSafeInteger(iterations) || iterations < 0)
-      fail(`iter must be an integer >= 0, got ${iterations}`);
+      fail(`iter must be an integer in [0, 2^53 − 1], got ${iterations}`);
     if (k === 0 ? rest.length !== 0 : rest.length % k !== 0) {
       fail(
         `got ${rest.length} slot tensors, which is not a whole number of variables at ${k} slot(s) each; expected ${layout}`,
@@ -240,6 +255,27 @@ export class OptimizerState {
       const values = await Promise.all(
         members.map(async (w) => Float32Array.from(await w.tensor.data<"float32">())),
       );
+      if (checks) {
+        values.forEach((vs, j) => {
+          const name = members[j]!.name;
+          const at = firstNonFinite(vs);
+          if (at >= 0) {
+            fail(
+              `slot "${name}" has ${vs[at]} at index ${at}; loaded slot values must be finite unless the optimizer ` +
+                `was built with nonFinite: "proceed"`,
+            );
+          }
+          const slot = this.slotNames[j]!;
+          if (!checks.nonNegative.has(slot)) return;
+          const neg = vs.findIndex((x) => x < 0);
+          if (neg >= 0) {
+            fail(
+              `slot "${name}" has ${vs[neg]} at index ${neg}, but ${slot} is a second moment (a running average ` +
+                `of squares) and must be >= 0; such values are loaded only by an optimizer built with nonFinite: "proceed"`,
+            );
+          }
+        });
+      }
       groups.push({ names: members.map((w) => w.name), shape: [...shape], values });
     }
     return { iterations, groups };

@@ -1,8 +1,8 @@
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs"; // with tfjs-core's gradients, for minimize
 import { afterAll, describe, expect, it } from "vitest";
 import { GradientMismatchError, NonFiniteGradientError, OptionError } from "../../src/core/index.js";
 import { adabelief, AdaBeliefOptimizer, sgd, type KernelChoice } from "../../src/tfjs/index.js";
-import { useBackend } from "./helpers.js";
+import { TFJS_FACTORIES, useBackend } from "./helpers.js";
 
 afterAll(() => useBackend("cpu"));
 
@@ -106,6 +106,39 @@ describe.each(setups)("bad input: %s", (_label, backend, kernel) => {
     expect(proceeder.opt.iterations).toBe(4);
     proceeder.dispose();
   });
+
+  it("a refused minimize disposes the gradients and the cost it computed before rethrowing", async () => {
+    await useBackend(backend);
+    const t = await trained(kernel);
+    const before = await t.snapshot();
+    // d/da of sum(a·NaN) is NaN: refused under nonFinite "throw".
+    const nanLoss = () => tf.add(tf.sum(tf.mul(t.a, Number.NaN)), tf.sum(t.b)) as tf.Scalar;
+    const n = tf.memory().numTensors;
+    for (const returnCost of [false, true]) {
+      expect(() => t.opt.minimize(nanLoss, returnCost)).toThrow(NonFiniteGradientError);
+      expect(() => t.opt.minimize(nanLoss, returnCost, [t.a, t.b])).toThrow(NonFiniteGradientError);
+      expect(tf.memory().numTensors).toBe(n);
+    }
+    expect(await t.snapshot()).toEqual(before);
+    // A step that is taken still returns the cost (owned by the caller) and frees the gradients.
+    const loss = () => tf.add(tf.sum(tf.square(t.a)), tf.sum(t.b)) as tf.Scalar;
+    const cost = t.opt.minimize(loss, true, [t.a, t.b]);
+    expect(cost!.dataSync()[0]).toBeCloseTo(
+      before.a.reduce((x, y) => x + y * y, 0) + before.b[0]! + before.b[1]!,
+      4,
+    );
+    cost!.dispose();
+    expect(t.opt.minimize(loss)).toBeNull();
+    expect(t.opt.iterations).toBe(5);
+    const m = tf.memory().numTensors;
+    // A disposed optimizer: refused before anything is computed.
+    t.opt.dispose();
+    const k = tf.memory().numTensors;
+    expect(k).toBeLessThan(m);
+    expect(() => t.opt.minimize(loss, true)).toThrow(/AdaBelief\.minimize: the optimizer was disposed/);
+    expect(tf.memory().numTensors).toBe(k);
+    tf.dispose([t.a, t.b]);
+  });
 });
 
 describe("bad options", () => {
@@ -120,6 +153,30 @@ describe("bad options", () => {
     expect(() => adabelief({ beta_1: 0.9 } as never)).toThrow(/unknown option "beta_1"/);
     expect(() => sgd({ learningRate: -1 })).toThrow(/learningRate must be a finite number >= 0, got -1/);
     expect(() => new AdaBeliefOptimizer(5 as never)).toThrow(/options must be an object/);
+  });
+
+  it("an unknown option is refused with the list of every option, the TensorFlow.js ones included", () => {
+    for (const [rule, make] of Object.entries(TFJS_FACTORIES)) {
+      const call = () => make({ beta_1: 0.9 });
+      expect(call).toThrow(OptionError);
+      const message = (() => {
+        try {
+          call();
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return "";
+      })();
+      const match = new RegExp(`^${rule}: unknown option "beta_1"; known options: (.*)$`).exec(message);
+      expect(match, message).not.toBeNull();
+      const listed = match![1]!.split(", ");
+      expect(listed).toEqual(
+        expect.arrayContaining(["learningRate", "nonFinite", "clipGlobalNorm", "clipValue", "kernel"]),
+      );
+      expect(new Set(listed).size).toBe(listed.length);
+      // Every option listed is one the optimizer takes.
+      for (const option of listed) expect(() => make({ [option]: undefined })).not.toThrow();
+    }
   });
 
   it("a schedule returning a bad value fails before anything changes", async () => {

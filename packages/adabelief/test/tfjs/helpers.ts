@@ -1,6 +1,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { OptionError, setWarningHandler, type FloatArray, type Optimizer } from "../../src/core/index.js";
+import {
+  OPTIMIZER_NAMES,
+  OPTIMIZERS,
+  OptionError,
+  setWarningHandler,
+  type FloatArray,
+  type Optimizer,
+} from "../../src/core/index.js";
 import * as tfjsOpt from "../../src/tfjs/index.js";
 import type { RuleOptimizer } from "../../src/tfjs/index.js";
 import { factories } from "../golden/configs.js";
@@ -22,18 +29,15 @@ export async function useBackend(name: "cpu" | "wasm"): Promise<void> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyRuleOptimizer = RuleOptimizer<any, any, any>;
 
-/** The tfjs factory of each core rule name. */
-export const TFJS_FACTORIES: Record<string, (o: Record<string, unknown>) => AnyRuleOptimizer> = {
-  AdaBelief: (o) => tfjsOpt.adabelief(o),
-  Adam: (o) => tfjsOpt.adam(o),
-  AdamW: (o) => tfjsOpt.adamw(o),
-  RAdam: (o) => tfjsOpt.radam(o),
-  SGD: (o) => tfjsOpt.sgd(o),
-  Yogi: (o) => tfjsOpt.yogi(o),
-  AdaBound: (o) => tfjsOpt.adabound(o),
-  MSVAG: (o) => tfjsOpt.msvag(o),
-  Fromage: (o) => tfjsOpt.fromage(o),
-};
+/** The tfjs optimizer of each core rule name ("AdaBelief", …), from the library's registries. */
+export const TFJS_FACTORIES: Record<string, (o: Record<string, unknown>) => AnyRuleOptimizer> =
+  Object.fromEntries(
+    OPTIMIZER_NAMES.map((name) => [
+      OPTIMIZERS[name].name,
+      (o: Record<string, unknown>) =>
+        new (tfjsOpt.TFJS_OPTIMIZERS[name] as unknown as new (o: unknown) => AnyRuleOptimizer)(o),
+    ]),
+  );
 
 /** Builds the tfjs twin of a core optimizer from its resolved options. */
 export function twinOf(core: Optimizer, extra: Record<string, unknown>): AnyRuleOptimizer {
