@@ -30,7 +30,7 @@ function internalNames(): string[] {
       if (e.isDirectory()) walk(p);
       else if (p.endsWith(".ts")) {
         const re =
-          /@internal[\s\S]*?\*\/\s*export\s+(?:declare\s+)?(?:async\s+)?(?:function|const|class|let)\s+(\w+)/g;
+          /@internal(?:(?!\*\/)[\s\S])*\*\/\s*export\s+(?:declare\s+)?(?:async\s+)?(?:function|const|class|let|interface|type)\s+(\w+)/g;
         for (const m of readFileSync(p, "utf8").matchAll(re)) names.push(m[1]!);
       }
     }

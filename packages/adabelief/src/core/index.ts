@@ -8,7 +8,15 @@ export type { DType, FloatArray, LearningRate, NonFinitePolicy, Schedule } from 
 export { GradientMismatchError, NonFiniteGradientError, OptionError, StateError } from "./errors.js";
 export { setWarningHandler, type WarningHandler } from "./warnings.js";
 export type { CommonOptions } from "./rule.js";
-export { Optimizer, STATE_FORMAT, STATE_VERSION, type OptimizerState } from "./optimizer.js";
+export {
+  Optimizer,
+  STATE_FORMAT,
+  STATE_VERSION,
+  type NonFiniteMarker,
+  type OptimizerState,
+  type OptimizerStateV1,
+  type StateValue,
+} from "./optimizer.js";
 export { OPTIMIZERS, OPTIMIZER_NAMES, isOptimizerName, type OptimizerName, type OptionsOf } from "./registry.js";
 
 export {
@@ -59,4 +67,30 @@ export {
   warmupLinearDecay,
   withWarmup,
 } from "./schedules.js";
+export { oneCycle, type OneCycleOptions } from "./schedules-onecycle.js";
+export {
+  ReduceLROnPlateau,
+  reduceOnPlateau,
+  PLATEAU_STATE_FORMAT,
+  type ReduceOnPlateauOptions,
+  type ReduceOnPlateauState,
+  type ResolvedReduceOnPlateauOptions,
+} from "./schedules-plateau.js";
+export {
+  MultiSteps,
+  multiSteps,
+  MULTI_STEPS_STATE_FORMAT,
+  type MultiStepsOptions,
+  type MultiStepsState,
+  type MultiStepsReduction,
+  type ResolvedMultiStepsOptions,
+} from "./accumulate.js";
 export { clipByGlobalNorm, clipByValue, globalNorm, globalNormScale } from "./clipping.js";
+export {
+  fromTorchState,
+  toTorchState,
+  type FromTorchStateOptions,
+  type ToTorchStateOptions,
+  type TorchOptimizerName,
+} from "./torch-state.js";
+export { readSafetensors, writeSafetensors, type SafeTensor, type SafetensorsFile } from "./safetensors.js";

@@ -39,3 +39,12 @@ export {
 export { RuleOptimizer, type TfjsOptions, type TfjsExtraOptions, type NamedTensor } from "./optimizer.js";
 export type { ClipOptions } from "./clip.js";
 export type { KernelChoice, UpdatePath } from "./update.js";
+export { MultiStepsOptimizer, multiSteps, MULTI_STEPS_COUNT, MULTI_STEPS_SUFFIX } from "./accumulate.js";
+export { reduceOnPlateauCallback, type PlateauCallbackOptions } from "./plateau.js";
+export {
+  fromTorchState,
+  toTorchState,
+  type TfjsFromTorchStateOptions,
+  type TfjsToTorchStateOptions,
+  type TorchStateVariable,
+} from "./torch-state.js";

@@ -1,0 +1,195 @@
+/**
+ * Moving a run between adabelief and PyTorch: the fixtures of scripts/torch-state-fixtures.py hold, per
+ * case, PyTorch's `state_dict()` after K steps as a safetensors file and the parameters of the steps after.
+ */
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  Adam,
+  AdaBelief,
+  fromTorchState,
+  readSafetensors,
+  RAdam,
+  SGD,
+  setWarningHandler,
+  StateError,
+  toTorchState,
+  writeSafetensors,
+  Yogi,
+  type FloatArray,
+  type Optimizer,
+} from "../../src/core/index.js";
+import { factories } from "../golden/configs.js";
+import { torchFactories } from "../golden/configs-torch.js";
+
+interface Case {
+  name: string;
+  optimizer: string;
+  config: Record<string, unknown>;
+  dtype: "float32" | "float64";
+  shapes: number[][];
+  file: string;
+  savedAfter: number;
+  init: number[][];
+  grads: number[][][];
+  trajectory: number[][][];
+}
+
+const dir = new URL("../fixtures/torch-state/", import.meta.url);
+const { cases } = JSON.parse(readFileSync(new URL("cases.json", dir), "utf8")) as { cases: Case[] };
+const FACTORY: Record<string, (p: FloatArray[], c: Record<string, unknown>) => unknown> = {
+  "adabelief_pytorch.AdaBelief": (p, c) => factories["adabelief"]!(p, { ...c, print_change_log: false }),
+  "torch.optim.SGD": torchFactories["sgd"]!,
+  "torch.optim.Adam": torchFactories["adam"]!,
+  "torch.optim.AdamW": torchFactories["adamw"]!,
+  "torch.optim.RAdam": torchFactories["radam"]!,
+};
+/** The golden comparison rule: |actual − expected| ≤ tol·(1 + |expected|). */
+const TOL = { float32: 1e-5, float64: 1e-10 };
+
+const arrays = (c: Case, values: number[][]) =>
+  values.map((v) => (c.dtype === "float64" ? Float64Array.from(v) : Float32Array.from(v)));
+const make = (c: Case, params: FloatArray[]) => FACTORY[c.optimizer]!(params, c.config) as Optimizer;
+
+function expectClose(c: Case, got: FloatArray[], want: number[][], where: string) {
+  got.forEach((p, i) =>
+    p.forEach((x, j) => {
+      const e = want[i]![j]!;
+      if (!(Math.abs(x - e) <= TOL[c.dtype] * (1 + Math.abs(e)))) {
+        throw new Error(`${c.name}/${c.dtype} ${where}: parameter ${i}[${j}] = ${x}, PyTorch ${e}`);
+      }
+    }),
+  );
+}
+
+let restore: ((m: string) => void) | undefined;
+afterEach(() => {
+  if (restore) setWarningHandler(restore);
+  restore = undefined;
+});
+
+describe.each(cases.map((c) => [`${c.name}/${c.dtype}`, c] as const))("%s", (_, c) => {
+  const file = new Uint8Array(readFileSync(new URL(c.file, dir)));
+
+  it("imported into the library, continues to PyTorch's parameters", () => {
+    const params = arrays(c, c.trajectory[c.savedAfter - 1]!);
+    const opt = make(c, params);
+    fromTorchState(opt, file);
+    // torch.optim.SGD keeps no step count: the import counts the momentum buffers' one step.
+    expect(opt.iterations).toBe(c.optimizer === "torch.optim.SGD" ? 1 : c.savedAfter);
+    for (let k = c.savedAfter; k < c.grads.length; k++) {
+      opt.step(arrays(c, c.grads[k]!));
+      expectClose(c, params, c.trajectory[k]!, `step ${k + 1}`);
+    }
+  });
+
+  it("exported after the same steps, is PyTorch's file: the same tensors, param groups and scalars", () => {
+    const params = arrays(c, c.init);
+    const opt = make(c, params);
+    for (let k = 0; k < c.savedAfter; k++) opt.step(arrays(c, c.grads[k]!));
+    const ours = readSafetensors(toTorchState(opt, { shapes: c.shapes }));
+    const theirs = readSafetensors(file);
+    expect(Object.keys(ours.tensors).sort()).toEqual(Object.keys(theirs.tensors).sort());
+    for (const [name, t] of Object.entries(theirs.tensors)) {
+      const o = ours.tensors[name]!;
+      expect([o.dtype, o.shape], name).toEqual([t.dtype, t.shape]);
+      t.data.forEach((e, j) => {
+        if (!(Math.abs(o.data[j]! - e) <= TOL[c.dtype] * (1 + Math.abs(e)))) {
+          throw new Error(`${c.name}/${c.dtype}: ${name}[${j}] = ${o.data[j]}, PyTorch ${e}`);
+        }
+      });
+    }
+    for (const key of ["optimizer", "format"]) expect(ours.metadata[key]).toBe(theirs.metadata[key]);
+    // AdaBelief's `buffer` is a cache of (step, N_sma, step size) that PyTorch recomputes when it is empty.
+    const groups = (m: Record<string, string>) =>
+      (JSON.parse(m["param_groups"]!) as Record<string, unknown>[]).map(({ buffer: _, ...g }) => g);
+    expect(groups(ours.metadata)).toEqual(groups(theirs.metadata));
+    expect(JSON.parse(ours.metadata["scalars"]!)).toEqual(JSON.parse(theirs.metadata["scalars"]!));
+    // and the round trip through the library's own reader continues bit for bit
+    const again = make(
+      c,
+      params.map((p) => p.slice()),
+    );
+    fromTorchState(again, toTorchState(opt));
+    expect(again.getState()).toEqual(opt.getState());
+  });
+});
+
+describe("refusals lose nothing", () => {
+  const adamCase = cases.find((c) => c.name === "adam-amsgrad" && c.dtype === "float64")!;
+  const adamFile = new Uint8Array(readFileSync(new URL(adamCase.file, dir)));
+
+  it("another optimizer's file, another parameter count or size, a corrupt file", () => {
+    const params = [new Float64Array(6), new Float64Array(4)];
+    const sgd = new SGD(params, { momentum: 0.9 });
+    expect(() => fromTorchState(sgd, adamFile)).toThrow(/torch\.optim\.Adam.*torch\.optim\.SGD/);
+    const adam = new Adam([new Float64Array(6)], { amsgrad: true });
+    const before = JSON.stringify(adam.getState());
+    expect(() => fromTorchState(adam, adamFile)).toThrow(/2 parameters, this optimizer 1/);
+    const wrongSize = new Adam([new Float64Array(6), new Float64Array(5)], { amsgrad: true });
+    expect(() => fromTorchState(wrongSize, adamFile)).toThrow(/has 4 values, parameter 1 5/);
+    const truncated = adamFile.subarray(0, adamFile.length - 4);
+    expect(() => fromTorchState(adam, truncated)).toThrow(StateError);
+    expect(JSON.stringify(adam.getState())).toBe(before);
+  });
+
+  it("a warning handler that throws on differing hyper-parameters leaves the optimizer as it was", () => {
+    const params = [new Float64Array(6), new Float64Array(4)];
+    const adam = new Adam(params, { amsgrad: true, learningRate: 0.5 });
+    const before = JSON.stringify(adam.getState());
+    restore = setWarningHandler((m) => {
+      throw new Error(m);
+    });
+    expect(() => fromTorchState(adam, adamFile)).toThrow(/lr 0\.01 \(here 0\.5\)/);
+    expect(JSON.stringify(adam.getState())).toBe(before);
+  });
+
+  it("optimizers without a PyTorch counterpart here, RAdam's paper variant, and shapes that do not fit", () => {
+    expect(() => toTorchState(new Yogi([new Float64Array(2)]))).toThrow(/Yogi has no PyTorch counterpart/);
+    expect(() => toTorchState(new RAdam([new Float64Array(2)], { variant: "paper" }))).toThrow(/paper/);
+    expect(() => toTorchState(new AdaBelief([new Float64Array(6)]), { shapes: [[2, 2]] })).toThrow(
+      /shape \[2, 2\]/,
+    );
+  });
+});
+
+describe("safetensors", () => {
+  it("round-trips F32 and F64 tensors, scalars and metadata; pads the header to 8 bytes", () => {
+    const bytes = writeSafetensors(
+      {
+        b: { dtype: "F32", shape: [], data: Float32Array.of(3) },
+        a: { dtype: "F64", shape: [2, 1], data: Float64Array.of(-0, Number.MIN_VALUE) },
+      },
+      { note: "x" },
+    );
+    expect(Number(new DataView(bytes.buffer).getBigUint64(0, true)) % 8).toBe(0);
+    const back = readSafetensors(bytes);
+    expect(back.metadata).toEqual({ note: "x" });
+    expect(Object.is(back.tensors["a"]!.data[0], -0)).toBe(true);
+    expect(back.tensors["a"]!.data[1]).toBe(Number.MIN_VALUE);
+    expect(back.tensors["b"]).toEqual({ dtype: "F32", shape: [], data: Float32Array.of(3) });
+  });
+
+  it("refuses other dtypes, ranges outside the data, gaps and bad headers, naming the problem", () => {
+    const file = (header: object, data = 8) => {
+      const json = new TextEncoder().encode(JSON.stringify(header));
+      const out = new Uint8Array(8 + json.length + data);
+      new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+      out.set(json, 8);
+      return out;
+    };
+    expect(() => readSafetensors(file({ a: { dtype: "I64", shape: [1], data_offsets: [0, 8] } }))).toThrow(
+      /dtype "I64"/,
+    );
+    expect(() => readSafetensors(file({ a: { dtype: "F64", shape: [2], data_offsets: [0, 16] } }))).toThrow(
+      /do not hold/,
+    );
+    expect(() => readSafetensors(file({ a: { dtype: "F32", shape: [1], data_offsets: [4, 8] } }))).toThrow(
+      /gap or overlap/,
+    );
+    expect(() => readSafetensors(file({ a: { dtype: "F32", shape: [1], data_offsets: [0, 4] } }))).toThrow(
+      /belong to no tensor/,
+    );
+    expect(() => readSafetensors(Uint8Array.of(255, 255, 255, 255, 0, 0, 0, 0, 1))).toThrow(/header length/);
+  });
+});
