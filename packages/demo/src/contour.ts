@@ -47,73 +47,85 @@ export function quantileLevels(values: Float64Array, count: number): number[] {
 }
 
 /**
+ * The cell edges a contour line crosses, per marching-squares case (bit k set when corner k is above the
+ * level; corners: 0 bottom-left, 1 bottom-right, 2 top-right, 3 top-left), as pairs of edge numbers
+ * (0 bottom, 1 right, 2 top, 3 left). The saddles (5 and 10) are resolved by the cell's centre.
+ */
+const CASES: readonly (readonly number[])[] = [
+  [],
+  [3, 0],
+  [0, 1],
+  [3, 1],
+  [1, 2],
+  [],
+  [0, 2],
+  [3, 2],
+  [3, 2],
+  [0, 2],
+  [],
+  [1, 2],
+  [3, 1],
+  [0, 1],
+  [3, 0],
+  [],
+];
+
+/**
  * The segments of the contour line `f = level`, by marching squares with linear interpolation on the cell
  * edges. Returned flat, in grid coordinates (column, row as real numbers): `[x1, y1, x2, y2, …]`, one
  * segment per four numbers. Saddle cells are resolved by the value at the cell's centre.
+ *
+ * Written without closures or allocations per cell: it runs over every cell of a 160 × 160 grid for each
+ * of the plot's levels when the function or the view changes.
  */
 export function contourSegments(grid: Grid, level: number): number[] {
   const { nx, ny, values } = grid;
   const out: number[] = [];
-  const at = (i: number, j: number): number => values[j * nx + i]!;
-  // Crossing on an edge between corners a (value va) and b (value vb): fraction from a.
-  const t = (va: number, vb: number): number => (level - va) / (vb - va);
+  // The crossing on edge e of cell (i, j) whose corner values are v0…v3, appended to `out`.
+  const cross = (e: number, i: number, j: number, v0: number, v1: number, v2: number, v3: number): void => {
+    switch (e) {
+      case 0:
+        out.push(i + (level - v0) / (v1 - v0), j);
+        break;
+      case 1:
+        out.push(i + 1, j + (level - v1) / (v2 - v1));
+        break;
+      case 2:
+        out.push(i + (level - v3) / (v2 - v3), j + 1);
+        break;
+      default:
+        out.push(i, j + (level - v0) / (v3 - v0));
+    }
+  };
   for (let j = 0; j < ny - 1; j++) {
+    const row = j * nx;
     for (let i = 0; i < nx - 1; i++) {
-      const v0 = at(i, j); // bottom-left
-      const v1 = at(i + 1, j); // bottom-right
-      const v2 = at(i + 1, j + 1); // top-right
-      const v3 = at(i, j + 1); // top-left
+      const v0 = values[row + i]!; // bottom-left
+      const v1 = values[row + i + 1]!; // bottom-right
+      const v2 = values[row + nx + i + 1]!; // top-right
+      const v3 = values[row + nx + i]!; // top-left
       const code = (v0 > level ? 1 : 0) | (v1 > level ? 2 : 0) | (v2 > level ? 4 : 0) | (v3 > level ? 8 : 0);
       if (code === 0 || code === 15) continue;
-      // Edge crossing points: bottom (0–1), right (1–2), top (3–2), left (0–3).
-      const bottom = (): [number, number] => [i + t(v0, v1), j];
-      const right = (): [number, number] => [i + 1, j + t(v1, v2)];
-      const top = (): [number, number] => [i + t(v3, v2), j + 1];
-      const left = (): [number, number] => [i, j + t(v0, v3)];
-      const seg = (a: [number, number], b: [number, number]): void => {
-        out.push(a[0], a[1], b[0], b[1]);
-      };
-      switch (code) {
-        case 1:
-        case 14:
-          seg(left(), bottom());
-          break;
-        case 2:
-        case 13:
-          seg(bottom(), right());
-          break;
-        case 3:
-        case 12:
-          seg(left(), right());
-          break;
-        case 4:
-        case 11:
-          seg(right(), top());
-          break;
-        case 6:
-        case 9:
-          seg(bottom(), top());
-          break;
-        case 7:
-        case 8:
-          seg(left(), top());
-          break;
-        case 5:
-        case 10: {
-          // Saddle. Corners 0 and 2 are on one side of the level, 1 and 3 on the other; the centre's side
-          // says which diagonal pair is joined through the cell, and the lines cut off the other pair.
-          const centreAbove = (v0 + v1 + v2 + v3) / 4 > level;
-          const joined02 = centreAbove === (code === 5);
-          if (joined02) {
-            seg(bottom(), right());
-            seg(left(), top());
-          } else {
-            seg(left(), bottom());
-            seg(right(), top());
-          }
-          break;
+      if (code === 5 || code === 10) {
+        // Saddle. Corners 0 and 2 are on one side of the level, 1 and 3 on the other; the centre's side
+        // says which diagonal pair is joined through the cell, and the lines cut off the other pair.
+        const centreAbove = (v0 + v1 + v2 + v3) / 4 > level;
+        if (centreAbove === (code === 5)) {
+          cross(0, i, j, v0, v1, v2, v3);
+          cross(1, i, j, v0, v1, v2, v3);
+          cross(3, i, j, v0, v1, v2, v3);
+          cross(2, i, j, v0, v1, v2, v3);
+        } else {
+          cross(3, i, j, v0, v1, v2, v3);
+          cross(0, i, j, v0, v1, v2, v3);
+          cross(1, i, j, v0, v1, v2, v3);
+          cross(2, i, j, v0, v1, v2, v3);
         }
+        continue;
       }
+      const edges = CASES[code]!;
+      cross(edges[0]!, i, j, v0, v1, v2, v3);
+      cross(edges[1]!, i, j, v0, v1, v2, v3);
     }
   }
   return out;

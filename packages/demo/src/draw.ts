@@ -1,28 +1,6 @@
 /** Canvas helpers shared by the contour plot and the loss chart. */
 import type { LineStyle } from "./optimizers.js";
 
-/**
- * Sizes a canvas's backing store for the device pixel ratio and returns a context that draws in CSS pixels.
- * The canvas keeps the CSS width it has (at least 200 px); its height is `heightOf(width)`.
- */
-export function fitCanvas(
-  canvas: HTMLCanvasElement,
-  heightOf: (width: number) => number,
-): { ctx: CanvasRenderingContext2D; width: number; height: number } {
-  const width = Math.max(200, Math.round(canvas.clientWidth || canvas.parentElement?.clientWidth || 600));
-  const height = Math.round(heightOf(width));
-  const ratio = window.devicePixelRatio || 1;
-  if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
-    canvas.width = Math.round(width * ratio);
-    canvas.height = Math.round(height * ratio);
-  }
-  canvas.style.height = `${height}px`;
-  const ctx = canvas.getContext("2d");
-  if (!ctx) throw new Error("this browser cannot draw on a 2-D canvas");
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  return { ctx, width, height };
-}
-
 /** Draws `style`'s marker centred on (x, y), `r` pixels in radius, filled with its colour and outlined. */
 export function drawMarker(
   ctx: CanvasRenderingContext2D,
@@ -128,3 +106,64 @@ export function formatNumber(v: number, digits = 4): string {
   if (a >= 1e-3 && a < 1e5) return v.toFixed(Math.max(0, digits - Math.max(0, Math.floor(Math.log10(a)))));
   return v.toExponential(2);
 }
+
+/**
+ * Appends to the current path the points `from + 1 … to` of a polyline whose point k `point(k, out)` writes
+ * into `out` (screen coordinates), skipping points closer than `minGap` pixels to the last point kept, so a
+ * path of thousands of tiny steps costs only as many segments as it has visible pixels (and no allocation
+ * per point). `last` is the last point kept before `from + 1` (the path must already be at it); returns the
+ * new last point and the length added.
+ */
+export function traceDecimated(
+  ctx: CanvasRenderingContext2D,
+  point: (k: number, out: Float64Array) => void,
+  from: number,
+  to: number,
+  last: readonly [number, number],
+  minGap = 0.75,
+): { last: [number, number]; length: number } {
+  let lx = last[0];
+  let ly = last[1];
+  let length = 0;
+  const p = SCRATCH;
+  for (let k = from + 1; k <= to; k++) {
+    point(k, p);
+    const x = p[0]!;
+    const y = p[1]!;
+    const d = Math.hypot(x - lx, y - ly);
+    if (d >= minGap || (k === to && d > 0.01)) {
+      ctx.lineTo(x, y);
+      length += d;
+      lx = x;
+      ly = y;
+    }
+  }
+  return { last: [lx, ly], length };
+}
+
+const SCRATCH = new Float64Array(2);
+
+/**
+ * A canvas not in the document with `like`'s backing-store size, for a layer drawn once and then copied:
+ * `layer` itself, cleared, when it has that size already (no new allocation per scene), else a new one.
+ */
+export function layerLike(like: HTMLCanvasElement, layer?: HTMLCanvasElement): HTMLCanvasElement {
+  if (layer && layer.width === like.width && layer.height === like.height) {
+    const ctx = layer.getContext("2d")!;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, layer.width, layer.height);
+    return layer;
+  }
+  const fresh = document.createElement("canvas");
+  fresh.width = like.width;
+  fresh.height = like.height;
+  return fresh;
+}
+
+/** Reads one pixel of a layer, which makes the browser rasterise what was drawn on it so far. */
+export function layerPixel(layer: HTMLCanvasElement): void {
+  layer.getContext("2d")?.getImageData(0, 0, 1, 1);
+}
+
+/** The dark outline drawn under every line (so light colours stay visible); composited at this opacity. */
+export const HALO_ALPHA = 0.55;

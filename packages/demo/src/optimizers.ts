@@ -26,6 +26,21 @@ export interface HyperParam {
   kind: "number" | "boolean" | "choice";
   /** For `choice`: the allowed words. */
   choices?: readonly string[];
+  /** For the main numbers: a slider beside the field, on this scale (see {@link SliderScale}). */
+  slider?: SliderScale;
+}
+
+/**
+ * How a slider maps its position to a value: `log` (10^u between `min` and `max`), `linear`, or
+ * `oneMinusLog` (for β2: 1 − β2 on a log scale between `1 − max` and `1 − min`, so 0.9, 0.99, 0.999 and
+ * 0.9999 are evenly spaced).
+ */
+export interface SliderScale {
+  kind: "log" | "linear" | "oneMinusLog";
+  min: number;
+  max: number;
+  /** Significant digits of a value read from a log slider (default 2). */
+  digits?: number;
 }
 
 /** How an optimizer is drawn: colour (Okabe–Ito), dash pattern and marker, so no reader depends on colour. */
@@ -49,12 +64,34 @@ export interface OptimizerSpec {
 
 type Ctor = new (params: Float64Array[], options: object) => Optimizer;
 
-
-
-const lr: HyperParam = { key: "learningRate", short: "lr", label: "learning rate α", kind: "number" };
-const beta1: HyperParam = { key: "beta1", short: "b1", label: "β1", kind: "number" };
-const beta2: HyperParam = { key: "beta2", short: "b2", label: "β2", kind: "number" };
-const eps: HyperParam = { key: "epsilon", short: "eps", label: "ε", kind: "number" };
+const lr: HyperParam = {
+  key: "learningRate",
+  short: "lr",
+  label: "learning rate α",
+  kind: "number",
+  slider: { kind: "log", min: 1e-5, max: 10 },
+};
+const beta1: HyperParam = {
+  key: "beta1",
+  short: "b1",
+  label: "β1",
+  kind: "number",
+  slider: { kind: "linear", min: 0, max: 0.999 },
+};
+const beta2: HyperParam = {
+  key: "beta2",
+  short: "b2",
+  label: "β2",
+  kind: "number",
+  slider: { kind: "oneMinusLog", min: 0.9, max: 0.9999 },
+};
+const eps: HyperParam = {
+  key: "epsilon",
+  short: "eps",
+  label: "ε",
+  kind: "number",
+  slider: { kind: "log", min: 1e-20, max: 1e-2, digits: 1 },
+};
 
 /**
  * The optimizers in the order of the page (AdaBelief first, then the paper's baselines). Colours are the
@@ -78,7 +115,13 @@ export const OPTIMIZERS: readonly OptimizerSpec[] = Object.freeze([
     label: "SGD",
     params: [
       lr,
-      { key: "momentum", short: "mom", label: "momentum μ", kind: "number" },
+      {
+        key: "momentum",
+        short: "mom",
+        label: "momentum μ",
+        kind: "number",
+        slider: { kind: "linear", min: 0, max: 0.99 },
+      },
       { key: "nesterov", short: "nest", label: "Nesterov", kind: "boolean" },
     ],
     style: { color: "#000000", dash: [2, 3], marker: "square" },
@@ -113,7 +156,7 @@ export const OPTIMIZERS: readonly OptimizerSpec[] = Object.freeze([
       {
         key: "degeneratedToSgd",
         short: "sgd",
-        label: "SGD steps in warm-up (paper variant)",
+        label: "SGD steps in warm-up (paper variant only)",
         kind: "boolean",
       },
     ],
@@ -150,6 +193,28 @@ export const OPTIMIZERS: readonly OptimizerSpec[] = Object.freeze([
     style: { color: "#999999", dash: [1, 4], marker: "hexagon" },
   },
 ] satisfies OptimizerSpec[]);
+
+/**
+ * Line styles of the copies of an optimizer ("AdaBelief 2", …), in the order copies are added: colours not
+ * in the Okabe–Ito set of the nine, each with its own dash pattern, and a hollow-looking marker of its own.
+ */
+export const COPY_STYLES: readonly LineStyle[] = Object.freeze([
+  { color: "#6A3D9A", dash: [12, 3, 3, 3], marker: "diamond" },
+  { color: "#8C510A", dash: [3, 2, 10, 2], marker: "square" },
+  { color: "#01665E", dash: [16, 4, 2, 4], marker: "triangle" },
+  { color: "#C51B7D", dash: [6, 6], marker: "circle" },
+] satisfies LineStyle[]);
+
+/**
+ * Why a control has no effect under the other values, or `undefined` if it has one. The page disables
+ * such a control (RAdam's warm-up SGD steps exist only in its `paper` variant).
+ */
+export function inertReason(id: OptimizerId, key: string, values: HyperValues): string | undefined {
+  if (id === "radam" && key === "degeneratedToSgd" && values.variant !== "paper") {
+    return "only the paper variant has SGD steps in its warm-up";
+  }
+  return undefined;
+}
 
 /** Looks an optimizer up by id; `undefined` if there is none. */
 export function findOptimizer(id: string): OptimizerSpec | undefined {

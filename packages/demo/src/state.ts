@@ -3,26 +3,53 @@
  * reload restores it. Pure functions: no DOM.
  *
  * Query parameters: `fn` (function id), `x`, `y` (start point), `steps` (run length), `at` (step shown),
- * `noise` (σ of the Gaussian gradient noise, 0 = exact gradients), `seed` (noise seed), `opt` (selected
- * optimizers, comma-separated), and per selected optimizer its hyper-parameters as `short:value` pairs,
- * e.g. `adabelief=lr:0.1,b1:0.9,b2:0.999,eps:1e-8,rect:0`. Flags are 1/0.
+ * `noise` (σ of the Gaussian gradient noise, 0 = exact gradients), `seed` (noise seed), `opt` (the ticked
+ * entries, comma-separated), and for every entry, ticked or not, its hyper-parameters as `short:value`
+ * pairs, e.g. `adabelief=lr:0.1,b1:0.9,b2:0.999,eps:1e-8,rect:0`. Flags are 1/0. An entry is one of the
+ * nine optimizers (keyed by its id) or a copy of one with its own settings (`adabelief-2`, `adam-3`, …).
  */
 import { findFunction, FUNCTIONS, type FunctionId } from "./functions.js";
-import { OPTIMIZERS, type HyperValue, type HyperValues, type OptimizerId } from "./optimizers.js";
-import { presetValues, type PresetId } from "./presets.js";
+import {
+  COPY_STYLES,
+  findOptimizer,
+  OPTIMIZERS,
+  type HyperValue,
+  type HyperValues,
+  type LineStyle,
+  type OptimizerId,
+} from "./optimizers.js";
+import { DEFAULT_PRESET, stateOfPreset } from "./presets.js";
 
 /** Longest run the page computes. */
 export const MAX_STEPS = 5000;
 /** Largest noise σ accepted. */
 export const MAX_NOISE = 1e6;
+/**
+ * Largest |x| or |y| of a start point. Farther out, every function's gradient is astronomically large
+ * (Beale's grows like x·y⁵) and no run says anything about the optimizers.
+ */
+export const MAX_START = 1000;
+/** Most copies ("AdaBelief 2", …) at once, over all optimizers: one per {@link COPY_STYLES} colour. */
+export const MAX_COPIES = COPY_STYLES.length;
+
+/** One line of the race: one of the nine optimizers, or a copy of one with its own settings. */
+export interface Entry {
+  /** `adabelief` for the optimizer itself, `adabelief-2`, `adabelief-3`, … for its copies. */
+  key: string;
+  optimizer: OptimizerId;
+  /** Ticked: it runs and is drawn. */
+  on: boolean;
+  /** Its hyper-parameters, keyed by core option name. */
+  hyper: HyperValues;
+}
 
 /** Everything that determines what the page shows. */
 export interface DemoState {
   /** The function optimised. */
   fn: FunctionId;
-  /** Start point (x, y). */
+  /** Start point (x, y), each within ±{@link MAX_START}. */
   start: [number, number];
-  /** Run length N: every selected optimizer takes N steps. 1 … {@link MAX_STEPS}. */
+  /** Run length N: every ticked entry takes N steps. 1 … {@link MAX_STEPS}. */
   steps: number;
   /** The step shown, 0 … `steps`. */
   at: number;
@@ -30,37 +57,82 @@ export interface DemoState {
   noise: number;
   /** Seed of the noise (an integer in [0, 2³²)). */
   seed: number;
-  /** The optimizers racing, in the page's order. */
-  selected: OptimizerId[];
-  /** Hyper-parameters of every optimizer (selected or not), keyed by core option name. */
-  hyper: Record<OptimizerId, HyperValues>;
+  /** Every entry, ticked or not: the nine optimizers in the page's order, each followed by its copies. */
+  entries: Entry[];
 }
 
-/** Default run length. */
-export const DEFAULT_STEPS = 400;
-/** Optimizers selected on a fresh page: the trio of the paper's Beale figure. */
-export const DEFAULT_SELECTED: readonly OptimizerId[] = ["adabelief", "sgd", "adam"];
-
-/** Hyper-parameters of every optimizer under a preset. */
-export function hyperOfPreset(preset: PresetId): Record<OptimizerId, HyperValues> {
-  const out = {} as Record<OptimizerId, HyperValues>;
-  for (const o of OPTIMIZERS) out[o.id] = presetValues(preset, o.id);
-  return out;
+/** The problem every entry runs on: the part of the state that is not per entry. */
+export interface Problem {
+  fn: FunctionId;
+  start: [number, number];
+  steps: number;
+  noise: number;
+  seed: number;
 }
 
-/** The state of a fresh page: Beale from (−2.5, −2.5), AdaBelief, Adam and SGD, the `toy` preset. */
-export function defaultState(): DemoState {
-  const fn = findFunction("beale")!;
-  return {
-    fn: fn.id,
-    start: [fn.start[0], fn.start[1]],
-    steps: DEFAULT_STEPS,
-    at: 0,
-    noise: 0,
-    seed: 1,
-    selected: [...DEFAULT_SELECTED],
-    hyper: hyperOfPreset("toy"),
+/** The problem part of `state`. */
+export function problemOf(state: DemoState): Problem {
+  return { fn: state.fn, start: state.start, steps: state.steps, noise: state.noise, seed: state.seed };
+}
+
+/** The key of copy `n` of optimizer `id` (`n` = 1 is the optimizer itself). */
+export function entryKey(id: OptimizerId, n: number): string {
+  return n === 1 ? id : `${id}-${n}`;
+}
+
+/** Reads an entry key: the optimizer and the copy number, or `undefined` if it is not one. */
+export function parseEntryKey(key: string): { optimizer: OptimizerId; n: number } | undefined {
+  const match = /^([a-z]+)(?:-([2-9]))?$/.exec(key);
+  if (!match) return undefined;
+  const spec = findOptimizer(match[1]!);
+  if (!spec) return undefined;
+  return { optimizer: spec.id, n: match[2] === undefined ? 1 : Number(match[2]) };
+}
+
+/** Entries in the page's order: the nine optimizers' order, each followed by its copies in number order. */
+export function sortEntries(entries: Entry[]): Entry[] {
+  const rank = (e: Entry): number => {
+    const { optimizer, n } = parseEntryKey(e.key)!;
+    return OPTIMIZERS.findIndex((o) => o.id === optimizer) * 100 + n;
   };
+  return [...entries].sort((a, b) => rank(a) - rank(b));
+}
+
+/** The ticked entries, in order. */
+export function ticked(state: DemoState): Entry[] {
+  return state.entries.filter((e) => e.on);
+}
+
+/** The entry `key` of `state`. */
+export function entryOf(state: DemoState, key: string): Entry | undefined {
+  return state.entries.find((e) => e.key === key);
+}
+
+/** The copies in `state`, in order (every entry that is not one of the nine). */
+export function copiesOf(state: DemoState): Entry[] {
+  return state.entries.filter((e) => e.key !== e.optimizer);
+}
+
+/** Display name of an entry: the class name, with the copy number for a copy ("AdaBelief 2"). */
+export function entryLabel(entry: Entry): string {
+  const spec = findOptimizer(entry.optimizer)!;
+  const n = parseEntryKey(entry.key)?.n ?? 1;
+  return n === 1 ? spec.label : `${spec.label} ${n}`;
+}
+
+/**
+ * The line style of an entry in `state`: the optimizer's own for the nine; for copies, the
+ * {@link COPY_STYLES} in the order the copies appear.
+ */
+export function entryStyle(state: DemoState, entry: Entry): LineStyle {
+  if (entry.key === entry.optimizer) return findOptimizer(entry.optimizer)!.style;
+  const index = copiesOf(state).findIndex((e) => e.key === entry.key);
+  return COPY_STYLES[Math.max(0, index) % COPY_STYLES.length]!;
+}
+
+/** The state of a fresh page: the default preset (Beale from (−2.5, −2.5), AdaBelief, Adam and SGD). */
+export function defaultState(): DemoState {
+  return stateOfPreset(DEFAULT_PRESET);
 }
 
 /** The shortest text that reads back to exactly the same double (keeping the sign of −0). */
@@ -74,7 +146,16 @@ function encodeValue(v: HyperValue): string {
 // Characters kept as they are in the query (RFC 3986 allows them there); everything else is %-encoded.
 const encode = (s: string): string => encodeURIComponent(s).replace(/%2C/g, ",").replace(/%3A/g, ":");
 
-/** The query string (with its leading `?`) of `state`. Only the selected optimizers' hyper-parameters are written. */
+/** The text of one entry's hyper-parameters, `short:value` pairs. */
+export function encodeHyper(id: OptimizerId, values: HyperValues): string {
+  const spec = findOptimizer(id)!;
+  return spec.params.map((p) => `${p.short}:${encodeValue(values[p.key]!)}`).join(",");
+}
+
+/**
+ * The query string (with its leading `?`) of `state`: every setting of every entry, ticked or not, so a
+ * shared link restores the whole page.
+ */
 export function toQuery(state: DemoState): string {
   const parts: [string, string][] = [
     ["fn", state.fn],
@@ -84,13 +165,14 @@ export function toQuery(state: DemoState): string {
     ["at", String(state.at)],
     ["noise", num(state.noise)],
     ["seed", String(state.seed)],
-    ["opt", state.selected.join(",")],
+    [
+      "opt",
+      ticked(state)
+        .map((e) => e.key)
+        .join(","),
+    ],
   ];
-  for (const id of state.selected) {
-    const spec = OPTIMIZERS.find((o) => o.id === id)!;
-    const values = state.hyper[id];
-    parts.push([id, spec.params.map((p) => `${p.short}:${encodeValue(values[p.key]!)}`).join(",")]);
-  }
+  for (const entry of state.entries) parts.push([entry.key, encodeHyper(entry.optimizer, entry.hyper)]);
   return "?" + parts.map(([k, v]) => `${k}=${encode(v)}`).join("&");
 }
 
@@ -107,9 +189,47 @@ function parseNumber(text: string): number | undefined {
 }
 
 /**
- * Reads a query string (with or without `?`). Missing values take the defaults of {@link defaultState};
+ * Reads one entry's `short:value` pairs into `hyper` (changing only what it can read); one note per
+ * pair it cannot use.
+ */
+function readHyper(
+  id: OptimizerId,
+  key: string,
+  text: string,
+  hyper: HyperValues,
+  note: (key: string, value: string, why: string) => void,
+): void {
+  const spec = findOptimizer(id)!;
+  for (const pair of text.split(",")) {
+    if (pair === "") continue;
+    const colon = pair.indexOf(":");
+    const short = colon < 0 ? pair : pair.slice(0, colon);
+    const raw = colon < 0 ? "" : pair.slice(colon + 1);
+    const param = spec.params.find((p) => p.short === short);
+    const label = `${key}.${short}`;
+    if (!param) {
+      note(label, raw, `unknown; ${spec.label} takes ${spec.params.map((p) => p.short).join(", ")}`);
+      continue;
+    }
+    if (param.kind === "boolean") {
+      if (raw === "1" || raw === "true") hyper[param.key] = true;
+      else if (raw === "0" || raw === "false") hyper[param.key] = false;
+      else note(label, raw, "not 1 or 0");
+    } else if (param.kind === "choice") {
+      if (param.choices!.includes(raw)) hyper[param.key] = raw;
+      else note(label, raw, `not one of ${param.choices!.join(", ")}`);
+    } else {
+      const v = parseNumber(raw);
+      if (v === undefined) note(label, raw, "not a finite number");
+      else hyper[param.key] = v;
+    }
+  }
+}
+
+/**
+ * Reads a query string (with or without `?`). Missing values take those of {@link defaultState};
  * values that cannot be read are ignored with a note. Hyper-parameters that are numbers but out of range
- * are kept: the core rejects them with its own message, which the page shows next to the optimizer.
+ * are kept: the core rejects them with its own message, which the page shows next to the field.
  */
 export function fromQuery(query: string): ParsedQuery {
   const q = new URLSearchParams(query);
@@ -135,6 +255,7 @@ export function fromQuery(query: string): ParsedQuery {
     if (text === null) continue;
     const v = parseNumber(text);
     if (v === undefined) note(key, text, "not a finite number");
+    else if (Math.abs(v) > MAX_START) note(key, text, `outside [−${MAX_START}, ${MAX_START}]`);
     else state.start[index] = v;
   }
   const stepsText = q.get("steps");
@@ -144,6 +265,7 @@ export function fromQuery(query: string): ParsedQuery {
       note("steps", stepsText, `not an integer in [1, ${MAX_STEPS}]`);
     } else state.steps = v;
   }
+  state.at = Math.min(state.at, state.steps);
   const atText = q.get("at");
   if (atText !== null) {
     const v = parseNumber(atText);
@@ -164,48 +286,51 @@ export function fromQuery(query: string): ParsedQuery {
       note("seed", seedText, "not an integer in [0, 4294967295]");
     } else state.seed = v;
   }
+
+  // Copies named by the link replace the default state's copies.
+  const copyKeys: string[] = [];
+  for (const key of q.keys()) {
+    const parsed = parseEntryKey(key);
+    if (parsed && parsed.n > 1 && !copyKeys.includes(key)) copyKeys.push(key);
+  }
+  if (copyKeys.length > 0) {
+    state.entries = state.entries.filter((e) => e.key === e.optimizer);
+    for (const key of copyKeys) {
+      if (copiesOf(state).length >= MAX_COPIES) {
+        note(key, q.get(key)!, `more than ${MAX_COPIES} copies`);
+        continue;
+      }
+      const { optimizer } = parseEntryKey(key)!;
+      const base = entryOf(state, optimizer)!;
+      state.entries.push({ key, optimizer, on: false, hyper: { ...base.hyper } });
+    }
+    state.entries = sortEntries(state.entries);
+  }
+  for (const entry of state.entries) {
+    const text = q.get(entry.key);
+    if (text !== null) readHyper(entry.optimizer, entry.key, text, entry.hyper, note);
+  }
   const optText = q.get("opt");
   if (optText !== null) {
     const wanted = optText.split(",").filter((s) => s !== "");
     for (const w of wanted) {
-      if (!OPTIMIZERS.some((o) => o.id === w)) note("opt", w, "unknown optimizer");
+      if (!state.entries.some((e) => e.key === w)) note("opt", w, "unknown optimizer");
     }
-    state.selected = OPTIMIZERS.map((o) => o.id).filter((id) => wanted.includes(id));
-  }
-  for (const spec of OPTIMIZERS) {
-    const text = q.get(spec.id);
-    if (text === null) continue;
-    for (const pair of text.split(",")) {
-      if (pair === "") continue;
-      const colon = pair.indexOf(":");
-      const short = colon < 0 ? pair : pair.slice(0, colon);
-      const raw = colon < 0 ? "" : pair.slice(colon + 1);
-      const param = spec.params.find((p) => p.short === short);
-      const label = `${spec.id}.${short}`;
-      if (!param) {
-        note(label, raw, `unknown; ${spec.label} takes ${spec.params.map((p) => p.short).join(", ")}`);
-        continue;
-      }
-      if (param.kind === "boolean") {
-        if (raw === "1" || raw === "true") state.hyper[spec.id][param.key] = true;
-        else if (raw === "0" || raw === "false") state.hyper[spec.id][param.key] = false;
-        else note(label, raw, "not 1 or 0");
-      } else if (param.kind === "choice") {
-        if (param.choices!.includes(raw)) state.hyper[spec.id][param.key] = raw;
-        else note(label, raw, `not one of ${param.choices!.join(", ")}`);
-      } else {
-        const v = parseNumber(raw);
-        if (v === undefined) note(label, raw, "not a finite number");
-        else state.hyper[spec.id][param.key] = v;
-      }
-    }
+    for (const entry of state.entries) entry.on = wanted.includes(entry.key);
   }
   return { state, notes };
 }
 
 /** A deep copy of `state` (what the page hands out, so nobody can change its state from outside). */
 export function cloneState(state: DemoState): DemoState {
-  const hyper = {} as Record<OptimizerId, HyperValues>;
-  for (const id of Object.keys(state.hyper) as OptimizerId[]) hyper[id] = { ...state.hyper[id] };
-  return { ...state, start: [state.start[0], state.start[1]], selected: [...state.selected], hyper };
+  return {
+    ...state,
+    start: [state.start[0], state.start[1]],
+    entries: state.entries.map((e) => ({ ...e, hyper: { ...e.hyper } })),
+  };
+}
+
+/** Whether two states show the same thing, the step shown aside. */
+export function sameSettings(a: DemoState, b: DemoState): boolean {
+  return toQuery({ ...a, at: 0 }) === toQuery({ ...b, at: 0 });
 }
