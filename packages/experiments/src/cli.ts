@@ -1,8 +1,10 @@
 /**
  * The reproduction suite's command line: `toy`, `cnn`, `lstm`, `gan` (one task) and `suite` (all four), each
- * with `--quick` / `--full`, `--optimizers`, `--seeds`, `--epochs`, `--backend`, `--lr`, `--out` and `--help`;
- * and `sweep <task> --lrs a,b,…`, a learning-rate sweep that selects each optimizer's rate on the validation
- * split only (`sweep.ts`).
+ * with `--quick` / `--full`, `--optimizers`, `--seeds`, `--epochs`, `--backend`, `--lr`, `--shard`, `--out`
+ * and `--help`; `sweep <task> --lrs a,b,…`, a learning-rate sweep that selects each optimizer's rate on the
+ * validation split only (`sweep.ts`); and `report`, which regenerates a folder's reports from its run files,
+ * or with `--from` merges the run files of several folders (the shards of a command run on several
+ * machines) into one and reports on them (`merge.ts`).
  *
  * Run with tsx: `npx tsx packages/experiments/src/cli.ts suite --quick` (`npm start`), or
  * `npm run suite -- <command>`; or in-process with {@link main} (`main(argv, io)`). Bad arguments, and an
@@ -18,8 +20,9 @@ import { accessSync, constants, existsSync, rmSync, statSync, writeFileSync } fr
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createReporter, formatDuration } from "./progress.js";
-import { TASK_NAMES } from "./registry.js";
+import { SUITE_TASK_NAMES, TASK_NAMES } from "./registry.js";
 import { makeDirs, tempPathFor } from "./results.js";
+import { formatShard, parseShard, type Shard } from "./shard.js";
 import type { SuiteOptions } from "./suite.js";
 import type { SweepOptions } from "./sweep.js";
 import { OPTIMIZERS, type OptimizerName, type Size } from "./task.js";
@@ -54,6 +57,10 @@ export interface CliCommand {
   rates?: number[];
   /** Output folder as given (default `results/<size>`; a sweep: `results/sweep-<size>`). */
   out: string;
+  /** Make only this part of the command's runs (`--shard k/n`, see `shard.ts`). */
+  shard?: Shard;
+  /** `report --from`: the folders whose run files are merged into `out`. */
+  from?: string[];
   /** True for the `suite` command: unavailable tasks are reported, not fatal. */
   suite: boolean;
 }
@@ -108,6 +115,14 @@ function parseRates(value: string): number[] {
   return rates;
 }
 
+function parseShardOption(value: string): Shard {
+  try {
+    return parseShard(value);
+  } catch (err) {
+    throw new CliError(oneLine(err));
+  }
+}
+
 function parseRate(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
@@ -119,7 +134,16 @@ const TASK_DESCRIPTIONS: Record<string, string> = {
   toy: "toy 2-D problems (|x|+|y|, |x+y|+|x−y|/10, (x+y)²+(x−y)²/10, Beale, Rosenbrock): trajectories, steps to the minimum",
   cnn: "image classification: a small VGG-style CNN on Fashion-MNIST, test accuracy",
   lstm: "language modelling: an LSTM on Moby Dick, test perplexity",
-  gan: "GAN on (Fashion-)MNIST: Fréchet distance on a trained classifier's features, spread over seeds",
+  gan: "earlier non-saturating MLP GAN on Fashion-MNIST (not the paper's protocol; not in the suite)",
+  "word-lm":
+    "language modelling: a word-level 1-layer LSTM on the State of the Union addresses, test perplexity",
+  "word-lm-2": "language modelling: word-level 2-layer LSTM (the paper's 2-3-layer settings)",
+  "word-lm-3": "language modelling: word-level 3-layer LSTM (the paper's 2-3-layer settings)",
+  wgan: "WGAN (weight clipping 0.01, 5 critic steps), the paper's protocol: FID on our CNN features, floor, CI",
+  "wgan-gp": "WGAN-GP (gradient penalty 10, 5 critic steps), the paper's protocol: FID, floor, CI",
+  "wgan-tuned": "WGAN with TUNED learning rates for SGD, Fromage, MSVAG (not the paper's; not in the suite)",
+  "wgan-gp-tuned":
+    "WGAN-GP with TUNED learning rates for SGD, Fromage, MSVAG (not the paper's; not in the suite)",
 };
 
 function addRunOptions(cmd: Command): Command {
@@ -149,6 +173,12 @@ function addRunOptions(cmd: Command): Command {
       "learning-rate override for every optimizer (for a sweep: use a separate --out)",
       parseRate,
     )
+    .option(
+      "--shard <k/n>",
+      "make only the k-th of n parts of the runs (for n machines, each with its own --out; merge the " +
+        "folders with report --from). Runs are assigned by position in a fixed order, modulo n",
+      parseShardOption,
+    )
     .option("--out <dir>", "output folder (default: results/quick or results/full)");
 }
 
@@ -160,6 +190,7 @@ interface RawOptions {
   epochs?: number;
   backend: "cpu" | "wasm";
   lr?: number;
+  shard?: Shard;
   out?: string;
 }
 
@@ -192,6 +223,7 @@ function buildProgram(onRun: (c: CliCommand) => void): Command {
     if (opts.seeds !== undefined) c.seeds = opts.seeds;
     if (opts.epochs !== undefined) c.epochs = opts.epochs;
     if (opts.lr !== undefined) c.learningRate = opts.lr;
+    if (opts.shard !== undefined) c.shard = opts.shard;
     if (c.out.trim() === "") throw new CliError("--out must not be empty");
     return c;
   };
@@ -202,8 +234,10 @@ function buildProgram(onRun: (c: CliCommand) => void): Command {
     );
   }
   addRunOptions(
-    program.command("suite").description(`all tasks (${TASK_NAMES.join(", ")}), one after another`),
-  ).action(finish([...TASK_NAMES], true));
+    program
+      .command("suite")
+      .description(`the paper's tasks (${SUITE_TASK_NAMES.join(", ")}), one after another`),
+  ).action(finish([...SUITE_TASK_NAMES], true));
   addRunOptions(
     program
       .command("sweep")
@@ -226,13 +260,30 @@ function buildProgram(onRun: (c: CliCommand) => void): Command {
   program
     .command("report")
     .description(
-      "regenerate every task report and the README of an output folder from its run files (no run is made)",
+      "regenerate every report of an output folder (suite or sweep) from its run files (no run is made); " +
+        "with --from, first merge the run files of other folders (say, one per --shard) into it",
     )
     .option("--out <dir>", "the folder (default: results/quick)")
-    .action((opts: { out?: string }) => {
+    .option(
+      "--from <dirs...>",
+      "folders whose run files are merged into --out; refused, naming the files, when runs disagree " +
+        "(same run with other settings, different sizes or budgets); duplicates are counted once",
+    )
+    .action((opts: { out?: string; from?: string[] }) => {
       const out = opts.out ?? join("results", "quick");
       if (out.trim() === "") throw new CliError("--out must not be empty");
-      onRun({ kind: "report", tasks: [], size: "quick", optimizers: [], backend: "wasm", out, suite: false });
+      if (opts.from && opts.from.some((d) => d.trim() === ""))
+        throw new CliError("--from must not list an empty folder name");
+      onRun({
+        kind: "report",
+        tasks: [],
+        size: "quick",
+        optimizers: [],
+        backend: "wasm",
+        out,
+        suite: false,
+        ...(opts.from ? { from: opts.from } : {}),
+      });
     });
   return program;
 }
@@ -367,26 +418,17 @@ export async function main(
   }
   const commandLine = `${SCRIPT} ${argv.join(" ")}`.trim();
   // Loaded only now, so that bad input and --help answer at once (the reports pull in vega).
-  const { loadTasks, rebuildReports, runSuite } = await import("./suite.js");
-  if (cmd.kind === "report") {
-    const out = resolve(cwd, cmd.out);
-    if (!existsSync(out) || !statSync(out).isDirectory()) return error(`--out ${cmd.out} is not a folder`);
-    try {
-      prepareOutDir(out);
-    } catch (err) {
-      return error(oneLine(err));
-    }
-    const r = await rebuildReports(out, { command: commandLine });
-    for (const line of r.warnings) warn(line);
-    if (r.tasks.length === 0 && r.failed.length === 0) {
+  const { loadTasks, runSuite } = await import("./suite.js");
+  if (cmd.kind === "report") return await report(cmd, cwd, commandLine, io);
+  // With --shard every task of the command must load: the parts are drawn from all their runs.
+  if (cmd.suite && cmd.shard) {
+    const { unavailable } = await loadTasks(cmd.tasks);
+    if (unavailable.length > 0)
       return error(
-        `--out ${cmd.out} holds no task folder with ${r.warnings.length > 0 ? "usable " : ""}runs`,
+        `--shard ${formatShard(cmd.shard)} needs every task of the command, and ${unavailable[0]!.task} is ` +
+          `unavailable here (${unavailable[0]!.reason}): the runs would be split differently than on the ` +
+          "other machines",
       );
-    }
-    io.stdout.write(`${r.table}\n`);
-    for (const f of r.failed) io.stdout.write(`  failed: ${f.label}: ${f.error}\n`);
-    io.stdout.write(`Reports regenerated: ${r.tasks.join(", ")}. README: ${r.readme}\n`);
-    return r.failed.length > 0 ? 1 : 0;
   }
   // Single-task commands need their task: check it loads before anything is written.
   if (!cmd.suite) {
@@ -428,7 +470,9 @@ export async function main(
   const started = performance.now();
   io.stdout.write(
     `Tasks: ${cmd.tasks.join(", ")} · size ${cmd.size} · optimizers ${cmd.optimizers.join(", ")} · ` +
-      `seeds ${cmd.seeds ?? "task default"} · backend ${cmd.backend} · out ${outAbs}\n`,
+      `seeds ${cmd.seeds ?? "task default"} · backend ${cmd.backend}` +
+      (cmd.shard ? ` · shard ${formatShard(cmd.shard)}` : "") +
+      ` · out ${outAbs}\n`,
   );
   try {
     if (cmd.kind === "sweep") return await sweep(cmd, outAbs, controller.signal, commandLine, io);
@@ -445,11 +489,13 @@ export async function main(
     if (cmd.seeds !== undefined) options.seeds = cmd.seeds;
     if (cmd.epochs !== undefined) options.epochs = cmd.epochs;
     if (cmd.learningRate !== undefined) options.learningRate = cmd.learningRate;
+    if (cmd.shard) options.shard = cmd.shard;
     const outcome = await runSuite(options);
     const total = (performance.now() - started) / 1000;
     io.stdout.write(`\n${outcome.table}\n`);
     io.stdout.write(
       `Runs: ${outcome.ran.length} done now, ${outcome.skipped.length} resumed from disk` +
+        (cmd.shard ? `, ${outcome.otherShards} left to the other shards` : "") +
         (outcome.redone.length > 0 ? `, ${outcome.redone.length} redone (settings differed)` : "") +
         (outcome.failed.length > 0 ? `, ${outcome.failed.length} FAILED` : "") +
         `. Time: ${formatDuration(total)} (${Object.entries(outcome.seconds)
@@ -469,6 +515,64 @@ export async function main(
     process.off("SIGINT", onSigint);
     io.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/**
+ * The `report` command: regenerates the reports of `--out` from its run files, after merging those of the
+ * `--from` folders into it when given. Merge problems are errors (exit 2), one line each naming the files.
+ */
+async function report(cmd: CliCommand, cwd: string, commandLine: string, io: CliIo): Promise<number> {
+  const { mergeFolders, MergeError, rebuildFolder } = await import("./merge.js");
+  const error = (message: string): number => {
+    io.stderr.write(`adabelief-suite: error: ${message}\n`);
+    return 2;
+  };
+  const warn = (line: string): void => void io.stderr.write(`adabelief-suite: warning: ${line}\n`);
+  const out = resolve(cwd, cmd.out);
+  let r: Awaited<ReturnType<typeof rebuildFolder>>;
+  if (cmd.from) {
+    for (const d of cmd.from) {
+      const abs = resolve(cwd, d);
+      if (!existsSync(abs) || !statSync(abs).isDirectory()) return error(`--from ${d} is not a folder`);
+    }
+    try {
+      prepareOutDir(cmd.out, cwd);
+    } catch (err) {
+      return error(oneLine(err));
+    }
+    try {
+      const m = await mergeFolders(
+        out,
+        cmd.from.map((d) => resolve(cwd, d)),
+        { command: commandLine },
+      );
+      for (const line of m.warnings) warn(line);
+      io.stdout.write(`Merged ${m.copied.length} run file${m.copied.length === 1 ? "" : "s"} into ${out}.\n`);
+      r = m.rebuild;
+    } catch (err) {
+      if (err instanceof MergeError) {
+        for (const p of err.problems) io.stderr.write(`adabelief-suite: error: cannot merge: ${p}\n`);
+        return 2;
+      }
+      throw err;
+    }
+  } else {
+    if (!existsSync(out) || !statSync(out).isDirectory()) return error(`--out ${cmd.out} is not a folder`);
+    try {
+      prepareOutDir(out);
+    } catch (err) {
+      return error(oneLine(err));
+    }
+    r = await rebuildFolder(out, { command: commandLine });
+  }
+  for (const line of r.warnings) warn(line);
+  if (r.tasks.length === 0 && r.failed.length === 0) {
+    return error(`--out ${cmd.out} holds no task folder with ${r.warnings.length > 0 ? "usable " : ""}runs`);
+  }
+  io.stdout.write(`${r.table}\n`);
+  for (const f of r.failed) io.stdout.write(`  failed: ${f.label}: ${f.error}\n`);
+  io.stdout.write(`Reports regenerated: ${r.tasks.join(", ")}. README: ${r.readme}\n`);
+  return r.failed.length > 0 ? 1 : 0;
 }
 
 /** The tasks that declare a validation metric, e.g. "cnn, lstm". */
@@ -502,11 +606,13 @@ async function sweep(
   };
   if (cmd.seeds !== undefined) options.seeds = cmd.seeds;
   if (cmd.epochs !== undefined) options.epochs = cmd.epochs;
+  if (cmd.shard) options.shard = cmd.shard;
   io.stdout.write(`Sweep: learning rates ${cmd.rates!.join(", ")}\n`);
   const outcome = await runSweep(options);
   io.stdout.write(`\n${outcome.table}\n`);
   io.stdout.write(
     `Runs: ${outcome.ran} done now, ${outcome.skipped} resumed from disk` +
+      (cmd.shard ? `, ${outcome.otherShards} left to the other shards` : "") +
       (outcome.failed.length > 0 ? `, ${outcome.failed.length} FAILED` : "") +
       ".\n",
   );

@@ -23,6 +23,7 @@ import {
 } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
+import { provenanceProblem } from "./provenance.js";
 import { OPTIMIZERS, type OptimizerName, type RunResult, type RunSpec } from "./task.js";
 
 function isDirectory(path: string): boolean {
@@ -314,7 +315,7 @@ function toyExtraProblem(extra: unknown): string | null {
 /**
  * Checks that a parsed JSON value is a complete {@link RunResult}: every field the reports and a resume
  * read, with its type (the spec; `hyperparameters`; every curve row with its `epoch`; `final`; `timings`;
- * `versions`; a toy run's trajectories). Returns the first problem found, naming the field (such as
+ * `versions`; `provenance` when present; a toy run's trajectories). Returns the first problem found, naming the field (such as
  * `curves[0]: expected an object, found null`), or `null` if there is none.
  */
 export function runResultProblem(v: unknown): string | null {
@@ -349,6 +350,8 @@ export function runResultProblem(v: unknown): string | null {
   if (!isRecord(v.versions)) return expected("versions", "an object", v.versions);
   for (const [k, x] of Object.entries(v.versions))
     if (typeof x !== "string") return expected(`versions.${k}`, "a string", x);
+  const provenance = provenanceProblem(v.provenance);
+  if (provenance) return provenance;
   if (spec.task === "toy") return toyExtraProblem(v.extra);
   return null;
 }
@@ -456,17 +459,25 @@ export function readRuns(out: string, task: string): { runs: RunResult[]; skippe
   return { runs, skipped };
 }
 
-let packageVersion: string | undefined;
+let installed: Record<string, string> | undefined;
 
-/** The versions every run records: node and this package (tasks add tfjs and the backend). */
-export function baseVersions(): Record<string, string> {
-  if (packageVersion === undefined) {
-    try {
-      const require = createRequire(import.meta.url);
-      packageVersion = String((require("adabelief/package.json") as { version: unknown }).version);
-    } catch {
-      packageVersion = "unknown";
-    }
+function installedVersion(spec: string): string {
+  try {
+    const require = createRequire(import.meta.url);
+    return String((require(spec) as { version: unknown }).version);
+  } catch {
+    return "unknown";
   }
-  return { node: process.version, adabelief: packageVersion };
+}
+
+/**
+ * The versions every run records: node, this library and TensorFlow.js (tfjs-core) as installed; tasks add
+ * the backend (and tfjs-layers).
+ */
+export function baseVersions(): Record<string, string> {
+  installed ??= {
+    adabelief: installedVersion("adabelief/package.json"),
+    tfjs: installedVersion("@tensorflow/tfjs-core/package.json"),
+  };
+  return { node: process.version, ...installed };
 }

@@ -1,9 +1,10 @@
 /**
  * The suite runner: tasks × optimizers × seeds, resumable. Each finished run is written atomically as its
- * own JSON file; a rerun skips runs already on disk with the same spec, redoes (and says so, naming the
- * file) runs whose stored spec differs or whose file is unreadable or malformed, and regenerates every
- * report from all run files found (warning about each file it leaves out, duplicates included). Temporary
- * files of writes interrupted by an earlier kill are removed first.
+ * own JSON file, with its provenance (commit, machine, command, shard, start and end); a rerun skips runs
+ * already on disk with the same spec, redoes (and says so, naming the file) runs whose stored spec differs
+ * or whose file is unreadable or malformed, and regenerates every report from all run files found (warning
+ * about each file it leaves out, duplicates included). Temporary files of writes interrupted by an earlier
+ * kill are removed first. With a shard (`shard.ts`) it makes only that part of the runs.
  *
  * @packageDocumentation
  */
@@ -18,9 +19,12 @@ import {
   writeJsonAtomic,
 } from "./results.js";
 import { createReporter, formatDuration, type Reporter } from "./progress.js";
+import { runProvenance } from "./provenance.js";
 import { TASK_NAMES, TASKS } from "./registry.js";
+import { readFolderCommands, type FolderCommands } from "./report/provenance.js";
 import { writeSuiteReadme } from "./report/suite-report.js";
 import { writeTaskReport, type TaskSummary } from "./report/task-report.js";
+import { assignShards, formatShard, runKey, type Shard } from "./shard.js";
 import type { OptimizerName, RunResult, RunSpec, Size, Task } from "./task.js";
 
 /** What to run. */
@@ -44,8 +48,22 @@ export interface SuiteOptions {
   signal?: AbortSignal;
   /** Loads a task by name; default: the registry. Tests inject fake tasks here. */
   loadTask?: (name: string) => Promise<Task>;
-  /** The command line, for the README. */
+  /** The command line, for the README and every run file's provenance. */
   command?: string;
+  /**
+   * Make only this part of the runs (see `shard.ts`): the assignment is over the runs of every task of
+   * `tasks`, so every task must load (an unavailable task throws before any run).
+   */
+  shard?: Shard;
+  /** Make only the runs this accepts (the sweep's shard over all its rates); default: all. */
+  include?: (spec: RunSpec) => boolean;
+  /** The shard (`k/n`) that `include` implements, recorded in the run files. */
+  shardLabel?: string;
+  /**
+   * Commands listed by hand for run files that do not record theirs; default: the folder's
+   * `commands.json`, if any.
+   */
+  folderCommands?: FolderCommands | null;
 }
 
 /** A run that threw. */
@@ -60,6 +78,8 @@ export interface SuiteOutcome {
   ran: string[];
   /** Runs found on disk with the same spec and skipped. */
   skipped: string[];
+  /** Runs of the command left to other shards (`shard`, `include`). */
+  otherShards: number;
   /** Runs found on disk but redone: the file and why (different spec, unreadable, malformed). */
   redone: { label: string; reason: string; file: string }[];
   failed: FailedRun[];
@@ -156,6 +176,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
   const outcome: SuiteOutcome = {
     ran: [],
     skipped: [],
+    otherShards: 0,
     redone: [],
     failed: [],
     unavailable: [],
@@ -169,8 +190,36 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
   };
   outcome.removedTempFiles = cleanTemps(options.out, reporter.log.bind(reporter));
   const { tasks, unavailable } = await loadTasks(options.tasks, options.loadTask);
+  if (options.shard && unavailable.length > 0) {
+    reporter.stop();
+    throw new Error(
+      `--shard ${formatShard(options.shard)} needs every task of the command: ${unavailable[0]!.task} is ` +
+        `unavailable here (${unavailable[0]!.reason}), so the runs would be split differently than on the ` +
+        `other machines`,
+    );
+  }
   outcome.unavailable = unavailable;
   for (const u of unavailable) reporter.log(`${u.task}: unavailable (${u.reason})`);
+  const folderCommands =
+    options.folderCommands !== undefined ? options.folderCommands : folderCommandsOf(options.out, reporter);
+  const assigned = options.shard
+    ? assignShards(
+        tasks.flatMap((t) => specsFor(t, options)),
+        options.shard.count,
+      )
+    : null;
+  const mine = (spec: RunSpec): boolean =>
+    (!assigned || assigned.get(runKey(spec)) === options.shard!.index) &&
+    (!options.include || options.include(spec));
+  const provenance = runProvenance({
+    out: options.out,
+    ...(options.command ? { command: options.command } : {}),
+    ...(options.shard
+      ? { shard: formatShard(options.shard) }
+      : options.shardLabel
+        ? { shard: options.shardLabel }
+        : {}),
+  });
 
   for (const task of tasks) {
     if (options.signal?.aborted) {
@@ -180,6 +229,10 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
     const started = performance.now();
     const todo: RunSpec[] = [];
     for (const spec of specsFor(task, options)) {
+      if (!mine(spec)) {
+        outcome.otherShards++;
+        continue;
+      }
       const stored = findStoredRun(options.out, spec);
       if (stored.status === "done") outcome.skipped.push(label(spec));
       else {
@@ -205,11 +258,13 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
       const onProgress = reporter.beginRun(`${spec.optimizer} seed ${spec.seed}`);
       try {
         const hooks = options.signal ? { onProgress, signal: options.signal } : { onProgress };
+        const startedAt = new Date().toISOString();
         const result = await task.run({ ...spec }, hooks);
         const stored: RunResult = {
           ...result,
           spec,
           versions: { ...baseVersions(), ...result.versions },
+          provenance: { ...provenance, startedAt, finishedAt: new Date().toISOString() },
         };
         const problem = runResultProblem(JSON.parse(JSON.stringify(stored)));
         if (problem) throw new Error(`the task returned a malformed result: ${problem}`);
@@ -237,6 +292,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
           outcome.warnings.push(line);
           reporter.log(`warning: ${line}`);
         },
+        folderCommands,
       });
       if (summary) outcome.summaries.push(summary);
     } catch (err) {
@@ -250,6 +306,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
   const readme = writeSuiteReadme(options.out, {
     order: TASK_NAMES,
     unavailable,
+    folderCommands,
     ...(options.command ? { command: options.command } : {}),
   });
   outcome.readme = readme.path;
@@ -282,7 +339,14 @@ export interface RebuildOutcome {
  */
 export async function rebuildReports(
   out: string,
-  options: { loadTask?: (name: string) => Promise<Task>; command?: string } = {},
+  options: {
+    loadTask?: (name: string) => Promise<Task>;
+    command?: string;
+    /** Commands listed by hand for run files without theirs; default: the folder's `commands.json`. */
+    folderCommands?: FolderCommands | null;
+    /** Replaces the README's sentence on how the folder was assembled (Markdown). */
+    note?: string;
+  } = {},
 ): Promise<RebuildOutcome> {
   const names = existsSync(out)
     ? readdirSync(out)
@@ -296,19 +360,36 @@ export async function rebuildReports(
   const failed: FailedRun[] = unavailable.map((u) => ({ label: u.task, error: u.reason }));
   const warnings: string[] = [];
   const done: string[] = [];
+  let folderCommands: FolderCommands | null = null;
+  if (options.folderCommands !== undefined) folderCommands = options.folderCommands;
+  else {
+    try {
+      folderCommands = readFolderCommands(out);
+    } catch (err) {
+      warnings.push(oneLine(err));
+    }
+  }
+  const reportOptions = {
+    warn: (line: string) => warnings.push(line),
+    folderCommands,
+    ...(options.command ? { reportCommand: options.command } : {}),
+  };
   for (const task of tasks) {
     try {
-      if (await writeTaskReport(out, task, { warn: (line) => warnings.push(line) })) done.push(task.name);
+      if (await writeTaskReport(out, task, reportOptions)) done.push(task.name);
     } catch (err) {
       failed.push({ label: `${task.name}/report`, error: reportError(out, task.name, err) });
     }
   }
   const readme = writeSuiteReadme(out, {
     order: TASK_NAMES,
+    folderCommands,
+    ...(options.command ? { reportCommand: options.command } : {}),
     note:
+      options.note ??
       (options.command ? `Assembled by \`${options.command}\` from` : "Assembled from") +
-      " the run files in this folder (no run was made by that command); the settings each task's runs " +
-      "were made with are listed with it below and in its report.",
+        " the run files in this folder (no run was made by that command); the settings each task's runs " +
+        "were made with are listed with it below and in its report.",
   });
   return { tasks: done, failed, warnings, removedTempFiles, readme: readme.path, table: readme.table };
 }
@@ -316,6 +397,16 @@ export async function rebuildReports(
 /** A report failure's message, naming the folder of run files it was made from. */
 function reportError(out: string, task: string, err: unknown): string {
   return `${oneLine(err)} (run files: ${runsDir(out, task)})`;
+}
+
+/** The folder's `commands.json` (see `readFolderCommands`); a broken one is logged and ignored. */
+function folderCommandsOf(out: string, reporter: Reporter): FolderCommands | null {
+  try {
+    return readFolderCommands(out);
+  } catch (err) {
+    reporter.log(`warning: ${oneLine(err)}`);
+    return null;
+  }
 }
 
 /** Removes stale temporary files under `out` (see `cleanStaleTempFiles`), logging each one. */

@@ -8,15 +8,37 @@
  * {@link runSuite} writes them, so an interrupted sweep resumes run by run), and the choice is written
  * atomically as `<out>/<task>/sweep.json` and `<out>/<task>/sweep.md`.
  *
+ * With a shard (`shard.ts`) a sweep makes its part of the runs of every rate (the assignment is over all
+ * rates at once) and writes its settings to `sweep.json` without choosing: the choice needs every run, and
+ * is made when the shards' folders are merged (`report --from`, {@link rebuildSweep}).
+ *
  * @packageDocumentation
  */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readRuns, toJsonText, writeFileAtomic } from "./results.js";
 import { formatMeanStd, formatNumber, markdownTable } from "./report/format.js";
 import { OPTIMIZER_LABELS } from "./report/palette.js";
+import {
+  combineProvenance,
+  provenanceMarkdown,
+  readFolderCommands,
+  summarizeProvenance,
+  type FolderCommands,
+} from "./report/provenance.js";
 import { meanStd, type MeanStd } from "./report/stats.js";
-import { cleanTemps, loadTasks, runSuite, type FailedRun, type SuiteOptions } from "./suite.js";
-import type { OptimizerName, RunResult, Task } from "./task.js";
+import { assignShards, formatShard, runKey } from "./shard.js";
+import {
+  cleanTemps,
+  loadTasks,
+  oneLine,
+  rebuildReports,
+  runSuite,
+  specsFor,
+  type FailedRun,
+  type SuiteOptions,
+} from "./suite.js";
+import { OPTIMIZERS, type OptimizerName, type RunResult, type Task } from "./task.js";
 
 /** What to sweep: a suite run of one task, repeated for each learning rate. */
 export interface SweepOptions extends Omit<SuiteOptions, "tasks" | "learningRate"> {
@@ -48,6 +70,8 @@ export interface SweepOutcome {
   /** Runs executed now / found on disk, over all rates. */
   ran: number;
   skipped: number;
+  /** Runs left to the other shards (with `shard`). */
+  otherShards: number;
   failed: FailedRun[];
   /** Run files left out (malformed, duplicates), one line each naming the file; see `readRuns`. */
   warnings: string[];
@@ -120,8 +144,24 @@ export function selectRates(
   });
 }
 
+/** Options of {@link sweepMarkdown}. */
+export interface SweepMarkdownOptions {
+  /** The sweep command that made this folder (and resumes it). */
+  command?: string;
+  /** Instead of the "Made with" line: how the folder was assembled (one paragraph). */
+  note?: string;
+  /** The "How these runs were made" list (see `provenanceMarkdown`). */
+  provenance?: string;
+}
+
 /** The Markdown of `sweep.md`. */
-export function sweepMarkdown(task: Task, choices: readonly SweepChoice[], command?: string): string {
+export function sweepMarkdown(
+  task: Task,
+  choices: readonly SweepChoice[],
+  options: SweepMarkdownOptions | string = {},
+): string {
+  const o: SweepMarkdownOptions = typeof options === "string" ? { command: options } : options;
+  const command = o.command;
   const v = task.validation!;
   const rates = choices[0]?.cells.map((c) => c.rate) ?? [];
   const cellText = (c: SweepCell) =>
@@ -140,7 +180,11 @@ export function sweepMarkdown(task: Task, choices: readonly SweepChoice[], comma
   return [
     `# Learning-rate sweep: ${task.title}`,
     "",
-    ...(command ? [`Made with \`${command}\`; rerunning it resumes and skips finished runs.`, ""] : []),
+    ...(o.note
+      ? [o.note, ""]
+      : command
+        ? [`Made with \`${command}\`; rerunning it resumes and skips finished runs.`, ""]
+        : []),
     `Each optimizer's learning rate is selected on the **${v.label}** (${v.higherIsBetter ? "higher" : "lower"} is better),`,
     "mean over seeds; a rate at which a seed diverged is chosen only if every rate had such a seed. The test",
     "metric played no part in the choice: it is shown for the selected rate only.",
@@ -157,7 +201,174 @@ export function sweepMarkdown(task: Task, choices: readonly SweepChoice[], comma
       rates.map((r) => `[lr ${formatNumber(r)}](${rateFolder(r)}/README.md)`).join(", ") +
       ".",
     "",
+    ...(o.provenance ? ["## How these runs were made", "", o.provenance] : []),
   ].join("\n");
+}
+
+/** The settings of a sweep, as `sweep.json` records them (with the choice, once made). */
+export interface SweepSettings {
+  task: string;
+  size: string;
+  seeds: number;
+  epochs?: number;
+  backend?: string;
+  selectedOn: NonNullable<Task["validation"]>;
+  rates: number[];
+  /** The shard of a sharded sweep's folder (`k/n`): it holds that part of the runs and no choice. */
+  shard?: string;
+}
+
+/** Reads `<out>/<task>/sweep.json`; null when absent; throws an Error naming the file when malformed. */
+export function readSweepSettings(out: string, task: string): (SweepSettings & { choices?: unknown }) | null {
+  const file = join(out, task, "sweep.json");
+  if (!existsSync(file)) return null;
+  let v: Partial<SweepSettings> & { choices?: unknown };
+  try {
+    v = JSON.parse(readFileSync(file, "utf8")) as typeof v;
+  } catch (err) {
+    throw new Error(`${file}: unreadable (${oneLine(err)})`);
+  }
+  if (
+    typeof v !== "object" ||
+    v === null ||
+    v.task !== task ||
+    typeof v.size !== "string" ||
+    !Number.isSafeInteger(v.seeds) ||
+    !Array.isArray(v.rates) ||
+    !v.rates.every((r) => typeof r === "number" && r > 0) ||
+    typeof v.selectedOn !== "object"
+  )
+    throw new Error(`${file}: not a sweep's settings (task, size, seeds, rates, selectedOn)`);
+  return v as SweepSettings & { choices?: unknown };
+}
+
+/** The rates of the rate folders (`lr-<rate>`) found under `<out>/<task>`, ascending. */
+export function rateFoldersOf(out: string, task: string): number[] {
+  const dir = join(out, task);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => n.startsWith("lr-") && existsSync(join(dir, n, task, "runs")))
+    .map((n) => Number(n.slice(3)))
+    .filter((r) => Number.isFinite(r) && r > 0 && rateFolder(r) === `lr-${String(r)}`)
+    .sort((a, b) => a - b);
+}
+
+/** The runs of a sweep that count for the choice: seeds 1…`seeds`, made at the folder's rate. */
+function runsAtRate(out: string, task: string, rate: number, seeds: number): RunResult[] {
+  return readRuns(rateDir(out, task, rate), task).runs.filter(
+    (r) => r.spec.seed <= seeds && r.spec.learningRate === rate,
+  );
+}
+
+/** The provenance list of a sweep: over the runs of all its rates. */
+function sweepProvenance(
+  out: string,
+  task: string,
+  rates: readonly number[],
+  options: { folderCommands?: FolderCommands | null; reportCommand?: string },
+): string {
+  const parts = rates.map((r) => ({
+    name: `lr ${formatNumber(r)}`,
+    summary: summarizeProvenance(readRuns(rateDir(out, task, r), task).runs),
+  }));
+  return provenanceMarkdown(combineProvenance(parts.map((p) => p.summary)), {
+    folderCommands: options.folderCommands ?? null,
+    reportDir: join(out, task),
+    ...(options.reportCommand ? { reportCommand: options.reportCommand } : {}),
+    parts: parts.map((p) => ({ name: p.name, seconds: p.summary.runSeconds })),
+  });
+}
+
+/** What {@link rebuildSweep} did. */
+export interface SweepRebuild {
+  /** The rates whose folder reports were regenerated. */
+  rates: number[];
+  choices: SweepChoice[];
+  failed: FailedRun[];
+  warnings: string[];
+  report: string;
+  table: string;
+}
+
+/**
+ * Regenerates a sweep's reports from its run files alone (no run is made): every rate folder's reports, then
+ * the choice (`sweep.json`, `sweep.md`) from the runs of all rates. The settings come from `sweep.json`
+ * (rates, seeds), else from the rate folders found (every seed counts). Used by `report`, also to choose
+ * once the shards of a sharded sweep are merged.
+ */
+export async function rebuildSweep(
+  out: string,
+  taskName: string,
+  options: {
+    loadTask?: (name: string) => Promise<Task>;
+    command?: string;
+    folderCommands?: FolderCommands | null;
+  } = {},
+): Promise<SweepRebuild> {
+  const { tasks, unavailable } = await loadTasks([taskName], options.loadTask);
+  const task = tasks[0];
+  if (!task) throw new Error(`task ${taskName} is unavailable: ${unavailable[0]?.reason ?? "?"}`);
+  if (!task.validation) throw new Error(`task ${taskName} has no validation metric: not a sweep`);
+  const settings = readSweepSettings(out, taskName);
+  const found = rateFoldersOf(out, taskName);
+  const rates = settings ? [...settings.rates] : found;
+  // Without settings every seed found counts.
+  const all = found.flatMap((r) => readRuns(rateDir(out, taskName, r), taskName).runs);
+  const seeds = settings?.seeds ?? Math.max(1, ...all.map((x) => x.spec.seed));
+  const warnings: string[] = [];
+  const failed: FailedRun[] = [];
+  let folderCommands: FolderCommands | null = null;
+  if (options.folderCommands !== undefined) folderCommands = options.folderCommands;
+  else {
+    try {
+      folderCommands = readFolderCommands(out);
+    } catch (err) {
+      warnings.push(oneLine(err));
+    }
+  }
+  const note =
+    (options.command ? `Assembled by \`${options.command}\` from` : "Assembled from") +
+    " the run files of this sweep (no run was made by that command).";
+  for (const rate of found) {
+    const r = await rebuildReports(rateDir(out, taskName, rate), {
+      loadTask: async () => task,
+      folderCommands,
+      note,
+      ...(options.command ? { command: options.command } : {}),
+    });
+    warnings.push(...r.warnings);
+    failed.push(...r.failed.map((f) => ({ ...f, label: `lr ${formatNumber(rate)}: ${f.label}` })));
+  }
+  const present = new Set(
+    rates.flatMap((rate) => runsAtRate(out, taskName, rate, seeds).map((r) => r.spec.optimizer)),
+  );
+  const optimizers = OPTIMIZERS.filter((o) => present.has(o));
+  const choices = selectRates(task, rates, optimizers, (rate) => runsAtRate(out, taskName, rate, seeds));
+  const report = join(out, taskName, "sweep.md");
+  const { shard: _shard, ...kept } = settings ?? ({} as Partial<SweepSettings>);
+  void _shard;
+  writeFileAtomic(
+    join(out, taskName, "sweep.json"),
+    toJsonText({
+      ...kept,
+      task: taskName,
+      ...(settings ? {} : { size: all[0]?.spec.size ?? "unknown", seeds }),
+      selectedOn: task.validation,
+      rates,
+      choices,
+    }),
+  );
+  writeFileAtomic(
+    report,
+    sweepMarkdown(task, choices, {
+      note,
+      provenance: sweepProvenance(out, taskName, rates, {
+        folderCommands,
+        ...(options.command ? { reportCommand: options.command } : {}),
+      }),
+    }),
+  );
+  return { rates: found, choices, failed, warnings, report, table: selectedTable(task, choices) };
 }
 
 function selectedTable(task: Task, choices: readonly SweepChoice[]): string {
@@ -191,14 +402,28 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   }
   if (options.rates.length < 2) throw new RangeError("sweep: give at least two learning rates");
   let ran = 0;
+  let otherShards = 0;
   let skipped = 0;
   const failed: FailedRun[] = [];
   const warnings: string[] = [];
   let aborted = false;
   // The rates' suite runs clean their own folders; this also covers sweep.json and sweep.md.
   cleanTemps(options.out, options.reporter ? (line) => options.reporter!.log(line) : undefined);
-  const { task: _name, rates, ...suiteOptions } = options;
+  const { task: _name, rates, shard, ...suiteOptions } = options;
   void _name;
+  // A shard's part is drawn from the runs of every rate at once, so that the parts are balanced.
+  const assigned = shard
+    ? assignShards(
+        rates.flatMap((rate) => specsFor(task, { ...suiteOptions, tasks: [task.name], learningRate: rate })),
+        shard.count,
+      )
+    : null;
+  let folderCommands: FolderCommands | null = null;
+  try {
+    folderCommands = readFolderCommands(options.out);
+  } catch (err) {
+    warnings.push(oneLine(err));
+  }
   for (const rate of rates) {
     if (options.signal?.aborted) {
       aborted = true;
@@ -210,8 +435,17 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       learningRate: rate,
       out: rateDir(options.out, task.name, rate),
       loadTask: async () => task,
+      folderCommands,
+      ...(assigned && shard
+        ? {
+            include: (spec) =>
+              assigned.get(runKey(spec)) === shard.index && (options.include?.(spec) ?? true),
+            shardLabel: formatShard(shard),
+          }
+        : {}),
     });
     ran += outcome.ran.length;
+    otherShards += outcome.otherShards;
     skipped += outcome.skipped.length;
     warnings.push(...outcome.warnings);
     failed.push(...outcome.failed.map((f) => ({ ...f, label: `lr ${formatNumber(rate)}: ${f.label}` })));
@@ -221,29 +455,53 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     }
   }
   const seeds = options.seeds ?? task.defaultSeeds[options.size];
-  const choices = selectRates(task, options.rates, options.optimizers, (rate) =>
-    readRuns(rateDir(options.out, task.name, rate), task.name).runs.filter(
-      (r) => r.spec.seed <= seeds && r.spec.learningRate === rate,
-    ),
-  );
   const report = join(options.out, task.name, "sweep.md");
   const json = join(options.out, task.name, "sweep.json");
+  const settings: SweepSettings = {
+    task: task.name,
+    size: options.size,
+    seeds,
+    ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
+    backend: options.backend,
+    selectedOn: task.validation,
+    rates: [...options.rates],
+  };
+  const provenance = sweepProvenance(options.out, task.name, options.rates, { folderCommands });
+  if (shard) {
+    // A part of the runs cannot choose a rate: the settings are written, the choice waits for the merge.
+    writeFileAtomic(json, toJsonText({ ...settings, shard: formatShard(shard) }));
+    writeFileAtomic(
+      report,
+      [
+        `# Learning-rate sweep: ${task.title} (shard ${formatShard(shard)})`,
+        "",
+        ...(options.command ? [`Made with \`${options.command}\`; rerunning it resumes.`, ""] : []),
+        `This folder holds shard ${formatShard(shard)} of the sweep's runs; no rate is chosen from a part. ` +
+          "Merge the folders of all shards with `report --out <merged> --from <folder> …`, which chooses " +
+          "from all runs.",
+        "",
+        "## How these runs were made",
+        "",
+        provenance,
+      ].join("\n"),
+    );
+    return { ran, skipped, otherShards, failed, warnings, aborted, choices: [], report, json, table: "" };
+  }
+  const choices = selectRates(task, options.rates, options.optimizers, (rate) =>
+    runsAtRate(options.out, task.name, rate, seeds),
+  );
+  writeFileAtomic(json, toJsonText({ ...settings, choices }));
   writeFileAtomic(
-    json,
-    toJsonText({
-      task: task.name,
-      size: options.size,
-      seeds,
-      ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
-      selectedOn: task.validation,
-      rates: options.rates,
-      choices,
+    report,
+    sweepMarkdown(task, choices, {
+      ...(options.command ? { command: options.command } : {}),
+      provenance,
     }),
   );
-  writeFileAtomic(report, sweepMarkdown(task, choices, options.command));
   return {
     ran,
     skipped,
+    otherShards,
     failed,
     warnings,
     aborted,

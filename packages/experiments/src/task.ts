@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { OPTIMIZER_NAMES, type OptimizerName } from "adabelief";
+import type { RunProvenance } from "./provenance.js";
 
 /** Size of a suite run: `quick` (minutes on a laptop, reduced data and epochs) or `full`. */
 export type Size = "quick" | "full";
@@ -60,6 +61,12 @@ export interface RunResult {
   timings: { totalSeconds: number; perEpochSeconds: number[] };
   /** Versions of node, tfjs, adabelief and the backend used. */
   versions: Record<string, string>;
+  /**
+   * How and where the run was made: commit (and whether the tree was dirty), CPU, cores, command line,
+   * shard, start and end. Added by the suite when it stores the run (tasks leave it out); absent in run
+   * files made before it was recorded.
+   */
+  provenance?: RunProvenance;
 }
 
 /** Callbacks the suite hands to a running task. */

@@ -62,7 +62,7 @@ describe("parseCli", () => {
       silent,
     );
     expect(c).toMatchObject({
-      tasks: ["toy", "cnn", "lstm", "gan"],
+      tasks: ["toy", "cnn", "lstm", "word-lm", "word-lm-2", "word-lm-3", "wgan", "wgan-gp"],
       size: "full",
       seeds: 3,
       epochs: 7,
@@ -77,7 +77,7 @@ describe("parseCli", () => {
 
   it("rejects bad input with a one-line message naming the problem", () => {
     expect(parseError(["tox"])).toBe("unknown command 'tox'");
-    expect(parseError([])).toMatch(/^missing command: one of toy, cnn, lstm, gan, suite/);
+    expect(parseError([])).toMatch(/^missing command: one of toy, cnn, lstm, word-lm, .*, gan, suite/);
     expect(parseError(["toy", "--optimizers", "adam,lion"])).toMatch(
       /^unknown optimizer "lion" in --optimizers \(known: sgd, adam/,
     );
@@ -117,15 +117,53 @@ describe("parseCli", () => {
     });
   });
 
+  it("parses --shard k/n on every run command and report --from with several folders", () => {
+    expect(parseCli(["suite", "--full", "--shard", "2/3"], silent).shard).toEqual({ index: 2, count: 3 });
+    expect(parseCli(["toy", "--shard", "1/1"], silent).shard).toEqual({ index: 1, count: 1 });
+    expect(parseCli(["sweep", "cnn", "--lrs", "1e-3,1e-2", "--shard", "3/4"], silent)).toMatchObject({
+      kind: "sweep",
+      shard: { index: 3, count: 4 },
+    });
+    expect(parseCli(["toy"], silent).shard).toBeUndefined();
+    expect(parseError(["toy", "--shard", "4/3"])).toBe('--shard: k must be from 1 to n, got "4/3"');
+    expect(parseError(["gan", "--shard", "two"])).toBe('--shard must be k/n (e.g. 2/3), got "two"');
+    expect(parseCli(["report", "--out", "m", "--from", "a", "b", "c"], silent)).toMatchObject({
+      kind: "report",
+      out: "m",
+      from: ["a", "b", "c"],
+    });
+    expect(parseCli(["report", "--out", "m"], silent).from).toBeUndefined();
+  });
+
   it("--help prints usage for the program and every command", () => {
     let text = "";
     const sink = { write: (s: string) => void (text += s) };
     expect(parseCli(["--help"], sink).kind).toBe("help");
     expect(text).toContain("suite");
-    for (const cmd of ["toy", "cnn", "lstm", "gan", "suite", "sweep"]) {
+    for (const cmd of [
+      "toy",
+      "cnn",
+      "lstm",
+      "word-lm",
+      "word-lm-3",
+      "wgan",
+      "wgan-gp",
+      "gan",
+      "suite",
+      "sweep",
+    ]) {
       text = "";
       expect(parseCli([cmd, "--help"], sink).kind).toBe("help");
-      for (const opt of ["--quick", "--full", "--optimizers", "--seeds", "--epochs", "--backend", "--out"])
+      for (const opt of [
+        "--quick",
+        "--full",
+        "--optimizers",
+        "--seeds",
+        "--epochs",
+        "--backend",
+        "--shard",
+        "--out",
+      ])
         expect(text).toContain(opt);
     }
   });
@@ -211,6 +249,9 @@ describe("the CLI, in process (main)", () => {
     const missing = await run(["report", "--out", join(d, "nope")], d);
     expect(missing.status).toBe(2);
     expect(missing.stderr.trim()).toMatch(/is not a folder$/);
+    const from = await run(["report", "--out", "m", "--from", "nope"], d);
+    expect(from.status).toBe(2);
+    expect(from.stderr.trim()).toBe("adabelief-suite: error: --from nope is not a folder");
     expect(readdirSync(d)).toEqual([]);
   });
 

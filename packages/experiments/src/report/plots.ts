@@ -9,7 +9,13 @@ import * as vega from "vega";
 import * as vl from "vega-lite";
 import { OPTIMIZERS, type OptimizerName } from "../task.js";
 import type { ContourLine } from "./contours.js";
-import { colorScale, OPTIMIZER_LABELS } from "./palette.js";
+import {
+  colorScale,
+  OPTIMIZER_COLORS,
+  OPTIMIZER_DASHES,
+  OPTIMIZER_LABELS,
+  OPTIMIZER_SHAPES,
+} from "./palette.js";
 import type { CurvePoint, MeanStd } from "./stats.js";
 
 /** Renders a vega-lite spec to an SVG string. */
@@ -23,10 +29,13 @@ export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
   }
 }
 
+/** One layer of a layered vega-lite spec. */
+type Layer = Extract<vl.TopLevelSpec, { layer: unknown }>["layer"][number];
+
 const FONT_CONFIG = {
   font: "Helvetica, Arial, sans-serif",
   axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridOpacity: 0.5 },
-  legend: { labelFontSize: 11, titleFontSize: 12 },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 240 },
   title: { fontSize: 14, anchor: "start" as const },
 };
 
@@ -60,9 +69,21 @@ export interface CurvesOptions {
   yLabel: string;
   /** Logarithmic y axis; the band's lower edge is clamped to the smallest positive value. */
   logY?: boolean;
+  /** Vertical dashed rules with a label at the top, e.g. the learning-rate decays: `{ x, label }`. */
+  rules?: readonly { x: number; label: string }[];
+  /** x takes whole numbers only: ticks at whole numbers (no 0.5 ticks), axis from 0. */
+  integerX?: boolean;
+  /** Draw the ± std band (default true; off when every seed gave the same result). */
+  band?: boolean;
 }
 
-/** A line chart of mean curves per optimizer with a shaded mean ± std band over seeds. */
+/** Most points per curve that are still drawn as dots on the line (a one-epoch curve is a single dot). */
+const MAX_DOTTED_POINTS = 12;
+
+/**
+ * A line chart of mean curves per optimizer with a shaded mean ± std band over seeds, dots on the points
+ * of short curves, and optional vertical rules (learning-rate decays).
+ */
 export function curvesSpec(points: readonly CurvePoint[], options: CurvesOptions): vl.TopLevelSpec {
   const positive = points.map((p) => p.mean).filter((v) => v > 0);
   const floor = positive.length > 0 ? Math.min(...positive) : 1e-12;
@@ -84,8 +105,62 @@ export function curvesSpec(points: readonly CurvePoint[], options: CurvesOptions
     title: "optimizer",
     sort: names.map((n) => OPTIMIZER_LABELS[n]),
   };
-  const x = { field: "epoch", type: "quantitative" as const, title: options.xLabel };
+  const rules = options.rules ?? [];
+  const xMax = Math.max(...values.map((v) => v.epoch), ...rules.map((r) => r.x));
+  const x = {
+    field: "epoch",
+    type: "quantitative" as const,
+    title: options.xLabel,
+    ...(options.integerX
+      ? {
+          // A little room at both ends, so the dots of the first and last points are not cut in half.
+          scale: { domain: [0, Number.isFinite(xMax) && xMax > 0 ? xMax : 1], nice: false, padding: 6 },
+          axis: { tickMinStep: 1, format: "d" },
+        }
+      : {}),
+  };
   const yScale = options.logY ? { type: "log" as const } : { zero: false };
+  const perCurve = Math.max(
+    0,
+    ...names.map((n) => values.filter((v) => v.optimizer === OPTIMIZER_LABELS[n]).length),
+  );
+  const band: Layer[] =
+    options.band === false
+      ? []
+      : [
+          {
+            mark: { type: "area", opacity: 0.18 },
+            encoding: {
+              x,
+              y: { field: "lo", type: "quantitative", scale: yScale, title: wrapTitle(options.yLabel, 36) },
+              y2: { field: "hi" },
+              color: { ...color, legend: null },
+            },
+          },
+        ];
+  const ruleLayers: Layer[] =
+    rules.length === 0
+      ? []
+      : [
+          {
+            data: { values: rules.map((r) => ({ epoch: r.x, label: r.label })) },
+            mark: { type: "rule", color: "#555555", strokeDash: [5, 4], strokeWidth: 1.2 },
+            encoding: { x },
+          },
+          {
+            data: { values: rules.map((r) => ({ epoch: r.x, label: r.label })) },
+            mark: {
+              type: "text",
+              align: "left",
+              baseline: "top",
+              dx: 3,
+              dy: 2,
+              fontSize: 10,
+              color: "#555555",
+            },
+            encoding: { x, y: { value: 0 }, text: { field: "label", type: "nominal" } },
+          },
+        ];
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: wrapTitle(options.title),
@@ -97,17 +172,14 @@ export function curvesSpec(points: readonly CurvePoint[], options: CurvesOptions
     // lines' legend too. The lines' legend shows strokes.
     resolve: { legend: { color: "independent" } },
     layer: [
+      ...band,
+      ...ruleLayers,
       {
-        mark: { type: "area", opacity: 0.18 },
-        encoding: {
-          x,
-          y: { field: "lo", type: "quantitative", scale: yScale, title: wrapTitle(options.yLabel, 36) },
-          y2: { field: "hi" },
-          color: { ...color, legend: null },
+        mark: {
+          type: "line",
+          clip: true,
+          ...(perCurve <= MAX_DOTTED_POINTS ? { point: { filled: true, size: 28 } } : {}),
         },
-      },
-      {
-        mark: { type: "line", clip: true },
         encoding: {
           x,
           y: { field: "mean", type: "quantitative", scale: yScale, title: wrapTitle(options.yLabel, 36) },
@@ -128,6 +200,8 @@ export function curvesSpec(points: readonly CurvePoint[], options: CurvesOptions
 export interface BarOptions {
   title: string;
   label: string;
+  /** Draw ± std error bars (default true; off when every seed gave the same result). */
+  errorBars?: boolean;
 }
 
 /** A bar chart of a final metric's mean per optimizer with ±std error bars. */
@@ -160,18 +234,22 @@ export function barSpec(stats: ReadonlyMap<OptimizerName, MeanStd>, options: Bar
           color: { field: "optimizer", type: "nominal", scale: colorScale(names), legend: null },
         },
       },
-      {
-        mark: { type: "rule", strokeWidth: 1.5, color: "#333333" },
-        encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } },
-      },
-      {
-        mark: { type: "tick", color: "#333333", thickness: 1.5, size: 10 },
-        encoding: { x, y: { field: "lo", type: "quantitative" } },
-      },
-      {
-        mark: { type: "tick", color: "#333333", thickness: 1.5, size: 10 },
-        encoding: { x, y: { field: "hi", type: "quantitative" } },
-      },
+      ...(options.errorBars === false
+        ? []
+        : [
+            {
+              mark: { type: "rule" as const, strokeWidth: 1.5, color: "#333333" },
+              encoding: { x, y: { field: "lo", type: "quantitative" as const }, y2: { field: "hi" } },
+            },
+            {
+              mark: { type: "tick" as const, color: "#333333", thickness: 1.5, size: 10 },
+              encoding: { x, y: { field: "lo", type: "quantitative" as const } },
+            },
+            {
+              mark: { type: "tick" as const, color: "#333333", thickness: 1.5, size: 10 },
+              encoding: { x, y: { field: "hi", type: "quantitative" as const } },
+            },
+          ]),
     ],
   };
 }
@@ -180,6 +258,8 @@ export function barSpec(stats: ReadonlyMap<OptimizerName, MeanStd>, options: Bar
 export interface TrajectoryInput {
   optimizer: OptimizerName;
   trajectory: readonly (readonly [number, number, number])[];
+  /** The run diverged: its legend entry says so. */
+  diverged?: boolean;
 }
 
 /** Options of {@link trajectorySpec}. */
@@ -190,7 +270,12 @@ export interface TrajectoryOptions {
   minimum: readonly [number, number];
 }
 
-/** Trajectories of the optimizers over the function's contour lines (grey), with the start and the minimum. */
+/**
+ * Trajectories of the optimizers over the function's contour lines (grey): each optimizer in its own colour
+ * and dash pattern (paths that lie on top of each other stay visible), its last point marked with its own
+ * shape, AdaBelief drawn last and thicker; the start as a black dot and the minimum as a black cross. A
+ * diverged path is drawn until it leaves the window, and its legend entry says "(diverged)".
+ */
 export function trajectorySpec(
   paths: readonly TrajectoryInput[],
   contours: readonly ContourLine[],
@@ -206,22 +291,34 @@ export function trajectorySpec(
     const my = (y1 - y0) * 0.5;
     return x >= x0 - mx && x <= x1 + mx && y >= y0 - my && y <= y1 + my;
   };
-  const pathValues = paths.flatMap((p) => {
-    const rows: { optimizer: string; step: number; x: number; y: number; bold: number }[] = [];
+  const inWindow = (x: number, y: number): boolean => x >= x0 && x <= x1 && y >= y0 && y <= y1;
+  const names = presentOptimizers(paths.map((p) => p.optimizer));
+  const labelOf = new Map(
+    paths.map((p) => [p.optimizer, `${OPTIMIZER_LABELS[p.optimizer]}${p.diverged ? " (diverged)" : ""}`]),
+  );
+  const labels = names.map((n) => labelOf.get(n)!);
+  type Row = { optimizer: string; step: number; x: number; y: number; bold: number };
+  const pathValues: Row[] = [];
+  const endValues: Row[] = [];
+  for (const n of names) {
+    const p = paths.find((q) => q.optimizer === n)!;
+    const rows: Row[] = [];
     for (const [step, x, y] of p.trajectory) {
       // Points far outside the window (diverged runs) would only stretch nothing; the line is clipped anyway.
       if (!inBox(x, y)) break;
       rows.push({
-        optimizer: OPTIMIZER_LABELS[p.optimizer],
+        optimizer: labelOf.get(n)!,
         step,
         x: round(x),
         y: round(y),
-        bold: p.optimizer === "adabelief" ? 1 : 0,
+        bold: n === "adabelief" ? 1 : 0,
       });
     }
-    return rows;
-  });
-  const names = presentOptimizers(paths.map((p) => p.optimizer));
+    pathValues.push(...rows);
+    // The end marker: the last point, or for a path that left the window, its last point inside it.
+    const end = [...rows].reverse().find((r) => inWindow(r.x, r.y));
+    if (end) endValues.push(end);
+  }
   const xEnc = {
     field: "x",
     type: "quantitative" as const,
@@ -234,6 +331,26 @@ export function trajectorySpec(
     scale: { domain: [y0, y1], nice: false },
     title: "y",
   };
+  const legendTitle = "optimizer";
+  const color = {
+    field: "optimizer",
+    type: "nominal" as const,
+    scale: { domain: labels, range: names.map((n) => OPTIMIZER_COLORS[n]) },
+    sort: labels,
+    title: legendTitle,
+  };
+  const shape = {
+    field: "optimizer",
+    type: "nominal" as const,
+    scale: { domain: labels, range: names.map((n) => OPTIMIZER_SHAPES[n]) },
+    sort: labels,
+    title: legendTitle,
+  };
+  const marker = (x: number, y: number, shapeName: string, size: number): Layer => ({
+    data: { values: [{ x, y }] },
+    mark: { type: "point", filled: true, size, color: "#222222", shape: shapeName, clip: true },
+    encoding: { x: xEnc, y: yEnc },
+  });
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: wrapTitle(options.title),
@@ -243,7 +360,7 @@ export function trajectorySpec(
     layer: [
       {
         data: { values: contourValues },
-        mark: { type: "line", clip: true, color: "#b8b8b8", strokeWidth: 0.8 },
+        mark: { type: "line", clip: true, color: "#c4c4c4", strokeWidth: 0.8 },
         encoding: {
           x: xEnc,
           y: yEnc,
@@ -253,46 +370,42 @@ export function trajectorySpec(
       },
       {
         data: { values: pathValues },
-        mark: { type: "line", clip: true, opacity: 0.9 },
+        mark: { type: "line", clip: true, opacity: 0.92 },
         encoding: {
           x: xEnc,
           y: yEnc,
           order: { field: "step", type: "quantitative" },
-          color: {
+          color,
+          strokeDash: {
             field: "optimizer",
             type: "nominal",
-            scale: colorScale(names),
-            sort: names.map((n) => OPTIMIZER_LABELS[n]),
-            title: "optimizer",
+            scale: { domain: labels, range: names.map((n) => [...OPTIMIZER_DASHES[n]]) },
+            sort: labels,
+            title: legendTitle,
           },
           strokeWidth: {
             field: "bold",
             type: "quantitative",
-            scale: { domain: [0, 1], range: [1.3, 2.6] },
+            scale: { domain: [0, 1], range: [1.4, 2.6] },
             legend: null,
           },
         },
       },
+      marker(options.start[0], options.start[1], "circle", 90),
+      marker(options.minimum[0], options.minimum[1], "cross", 150),
       {
-        data: {
-          values: [
-            { x: options.start[0], y: options.start[1], what: "start" },
-            { x: options.minimum[0], y: options.minimum[1], what: "minimum" },
-          ],
+        data: { values: endValues },
+        mark: {
+          type: "point",
+          filled: true,
+          size: 95,
+          opacity: 1,
+          stroke: "#ffffff",
+          strokeWidth: 0.8,
+          clip: true,
         },
-        mark: { type: "point", filled: true, size: 90, color: "#222222", clip: true },
-        encoding: {
-          x: xEnc,
-          y: yEnc,
-          shape: {
-            field: "what",
-            type: "nominal",
-            scale: { domain: ["start", "minimum"], range: ["circle", "cross"] },
-            title: null,
-          },
-        },
+        encoding: { x: xEnc, y: yEnc, color, shape },
       },
     ],
-    resolve: { scale: { color: "independent", shape: "independent" } },
   };
 }

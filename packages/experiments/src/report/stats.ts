@@ -43,13 +43,47 @@ export function finalStats(runs: readonly RunResult[], metric: string): Map<Opti
   return out;
 }
 
-/** The optimizers whose mean is best (ties included); empty if there are no finite means. */
-export function best(stats: Map<OptimizerName, MeanStd>, higherIsBetter: boolean): OptimizerName[] {
+/**
+ * The optimizers whose mean is best (ties included); empty if there are no finite means. Optimizers in
+ * `notCredited` (say, those with a diverged run) are never best.
+ */
+export function best(
+  stats: Map<OptimizerName, MeanStd>,
+  higherIsBetter: boolean,
+  notCredited: ReadonlySet<OptimizerName> = new Set(),
+): OptimizerName[] {
   let top = higherIsBetter ? -Infinity : Infinity;
-  for (const s of stats.values()) {
+  for (const [name, s] of stats) {
+    if (notCredited.has(name)) continue;
     if (Number.isFinite(s.mean) && (higherIsBetter ? s.mean > top : s.mean < top)) top = s.mean;
   }
-  return [...stats.entries()].filter(([, s]) => s.mean === top).map(([n]) => n);
+  return [...stats.entries()].filter(([name, s]) => s.mean === top && !notCredited.has(name)).map(([n]) => n);
+}
+
+/** Whether a run diverged (its `final.diverged` is set). */
+export function diverged(run: RunResult): boolean {
+  return Boolean(run.final["diverged"]);
+}
+
+/**
+ * Whether a group of runs (one optimizer's seeds) all gave identical results, curves and final metrics
+ * alike: a deterministic task, whose seeds change nothing. False for a single run.
+ */
+export function identicalRuns(group: readonly RunResult[]): boolean {
+  if (group.length < 2) return false;
+  const key = (r: RunResult): string => JSON.stringify([r.final, r.curves]);
+  const first = key(group[0]!);
+  return group.every((r) => key(r) === first);
+}
+
+/** The values of one final metric per seed, for the runs that have a finite value. */
+export function valuesBySeed(group: readonly RunResult[], metric: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const r of group) {
+    const v = r.final[metric];
+    if (typeof v === "number" && Number.isFinite(v)) out.set(r.spec.seed, v);
+  }
+  return out;
 }
 
 /** One point of an aggregated curve: mean and mean ± std over the seeds that have the metric at that epoch. */
@@ -62,8 +96,15 @@ export interface CurvePoint {
   n: number;
 }
 
-/** Aggregates one curve metric over seeds, per optimizer and epoch. */
-export function curveStats(runs: readonly RunResult[], metric: string): CurvePoint[] {
+/**
+ * Aggregates one curve metric over seeds, per optimizer and x value; `x` maps a run's curve row (its
+ * `epoch` field) to the plot's x value (default: the `epoch` field itself). `CurvePoint.epoch` is that x.
+ */
+export function curveStats(
+  runs: readonly RunResult[],
+  metric: string,
+  x: (run: RunResult, epoch: number) => number = (_r, e) => e,
+): CurvePoint[] {
   const points: CurvePoint[] = [];
   for (const [name, group] of byOptimizer(runs)) {
     const perEpoch = new Map<number, number[]>();
@@ -71,9 +112,10 @@ export function curveStats(runs: readonly RunResult[], metric: string): CurvePoi
       for (const row of r.curves) {
         const v = row[metric];
         if (typeof v === "number" && Number.isFinite(v)) {
-          const list = perEpoch.get(row.epoch) ?? [];
+          const at = x(r, row.epoch);
+          const list = perEpoch.get(at) ?? [];
           list.push(v);
-          perEpoch.set(row.epoch, list);
+          perEpoch.set(at, list);
         }
       }
     }

@@ -1,6 +1,8 @@
 /**
  * The top-level `<out>/README.md`: the suite's summary table (one column per task, headline metric mean ±
- * std, best in bold), where AdaBelief did not win, and links to every task report.
+ * std, best in bold; a deterministic task's single value), where AdaBelief did not win, how the results
+ * were made (the commands, the code, the machines, the compute: sum of run times and wall-clock time), and
+ * links to every task report.
  *
  * @packageDocumentation
  */
@@ -8,9 +10,15 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../results.js";
 import { OPTIMIZERS } from "../task.js";
-import { formatDuration } from "../progress.js";
 import { formatMeanStd, markdownTable } from "./format.js";
 import { OPTIMIZER_LABELS } from "./palette.js";
+import {
+  combineProvenance,
+  isProvenanceSummary,
+  provenanceMarkdown,
+  type FolderCommands,
+  type ProvenanceSummary,
+} from "./provenance.js";
 import type { TaskSummary } from "./task-report.js";
 
 /** Reads every `<out>/<task>/summary.json`, ordered by `order` first, then by name. */
@@ -43,7 +51,7 @@ export function summaryTable(summaries: readonly TaskSummary[]): string {
       ...summaries.map((s) => {
         const r = s.rows.find((x) => x.optimizer === n);
         if (!r) return "–";
-        const text = formatMeanStd(r);
+        const text = formatMeanStd(r) + (r.diverged ? ` (${r.diverged} diverged)` : "");
         return s.best.includes(n) ? `**${text}**` : text;
       }),
     ],
@@ -65,6 +73,10 @@ export interface SuiteReadmeOptions {
   command?: string;
   /** Instead of the "Made with" line: how the folder was assembled (Markdown, one paragraph). */
   note?: string;
+  /** The command that wrote this README from the run files (`report`), listed under how it was made. */
+  reportCommand?: string;
+  /** Commands listed by hand for run files that do not record theirs (the folder's `commands.json`). */
+  folderCommands?: FolderCommands | null;
 }
 
 /** Writes `<out>/README.md` atomically from the task summaries found; returns its path and the table. */
@@ -79,17 +91,18 @@ export function writeSuiteReadme(
   else if (options.command)
     md.push(`Made with \`${options.command}\`; rerunning it resumes and skips finished runs.\n`);
   md.push(
-    `Headline metric of each task, mean ± sample standard deviation over seeds (best in **bold**). ` +
-      `Every number comes from the run files under each task's \`runs/\` folder.\n`,
+    `Headline metric of each task, mean ± sample standard deviation over seeds (best in **bold**; an ` +
+      `optimizer with a diverged run is never marked best). Every number comes from the run files under ` +
+      `each task's \`runs/\` folder; each task report adds 95 % confidence intervals and differences ` +
+      `against Adam and SGD paired by seed.\n`,
   );
   const table = summaries.length > 0 ? summaryTable(summaries) : "No task has finished runs yet.\n";
   md.push(table);
-  if (summaries.length > 0) {
-    const seconds = summaries.map((s) => s.totalRunSeconds ?? 0);
+  const deterministic = summaries.filter((s) => s.deterministic);
+  if (deterministic.length > 0) {
     md.push(
-      `Run time (sum of the runs' wall-clock times on the machine that made them): ` +
-        summaries.map((s, i) => `${s.task} ${formatDuration(seconds[i]!)}`).join(", ") +
-        `; total ${formatDuration(seconds.reduce((a, b) => a + b, 0))}.\n`,
+      `${deterministic.map((s) => s.task).join(", ")}: every seed gave identical results (deterministic), so ` +
+        `each value is shown once, without a spread.\n`,
     );
   }
   if (options.unavailable && options.unavailable.length > 0) {
@@ -102,6 +115,21 @@ export function writeSuiteReadme(
   md.push(
     notWon.length > 0 ? notWon.join("\n") + "\n" : "AdaBelief was best on every headline metric here.\n",
   );
+  const parts = summaries.map((s) => ({
+    name: s.task,
+    summary: isProvenanceSummary(s.provenance) ? s.provenance : legacyProvenance(s),
+  }));
+  if (parts.length > 0) {
+    md.push(`## How these results were made\n`);
+    md.push(
+      provenanceMarkdown(combineProvenance(parts.map((p) => p.summary)), {
+        folderCommands: options.folderCommands ?? null,
+        reportDir: out,
+        ...(options.reportCommand ? { reportCommand: options.reportCommand } : {}),
+        parts: parts.map((p) => ({ name: p.name, seconds: p.summary.runSeconds })),
+      }),
+    );
+  }
   md.push(`## Task reports\n`);
   for (const s of summaries) {
     md.push(`### [${s.title}](${s.task}/report.md)\n`);
@@ -111,4 +139,20 @@ export function writeSuiteReadme(
   const path = join(out, "README.md");
   writeFileAtomic(path, md.join("\n"));
   return { path, table, summaries };
+}
+
+/** What an older `summary.json` without provenance says: its runs and their total time, nothing else. */
+function legacyProvenance(s: TaskSummary): ProvenanceSummary {
+  return {
+    runs: s.runs,
+    commands: [],
+    commits: [],
+    machines: [],
+    withoutCommand: s.runs,
+    withoutCommit: s.runs,
+    withoutMachine: s.runs,
+    runSeconds: s.totalRunSeconds ?? 0,
+    intervals: [],
+    withoutTimes: s.runs,
+  };
 }
