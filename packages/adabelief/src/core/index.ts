@@ -14,14 +14,23 @@ export {
   STATE_VERSION,
   type NonFiniteMarker,
   type OptimizerState,
+  type OptimizerStateGroup,
   type OptimizerStateV1,
   type StateValue,
 } from "./optimizer.js";
-export { OPTIMIZERS, OPTIMIZER_NAMES, isOptimizerName, type OptimizerName, type OptionsOf } from "./registry.js";
+export type { GroupOptions, ParamGroup, ParamGroupView } from "./groups.js";
+export {
+  OPTIMIZERS,
+  OPTIMIZER_NAMES,
+  isOptimizerName,
+  type OptimizerName,
+  type OptionsOf,
+} from "./registry.js";
 
 export {
   AdaBelief,
   ADABELIEF_DEFAULTS,
+  type AdaBeliefGroupOptions,
   type AdaBeliefOptions,
   type ResolvedAdaBeliefOptions,
 } from "./optimizers/adabelief.js";
@@ -39,6 +48,7 @@ export {
 export {
   RAdam,
   RADAM_DEFAULTS,
+  type RAdamGroupOptions,
   type RAdamOptions,
   type RAdamVariant,
   type ResolvedRAdamOptions,

@@ -1,6 +1,7 @@
 /**
- * Correctly rounded integer powers, for the scalars the reference code computes as `beta ** step` in
- * Python floats.
+ * Exact arithmetic the reference code relies on without saying so: correctly rounded integer powers, for the
+ * scalars the reference computes as `beta ** step` in Python floats, and fused multiply-adds (a·b + c rounded
+ * once), which torch's CPU kernels use for `add_(x, alpha=…)`, `addcmul_` and the sums of squares of `norm()`.
  *
  * @module
  */
@@ -240,4 +241,129 @@ export function powInt(x: number, n: number): number {
     if (Math.abs(Math.abs(l) - half) > 2 * err) return sign * scale2(h, e);
   }
   return sign * bigPow(a, n);
+}
+
+/** 2^−900 and 2^995, 2^1000: the range in which {@link fma}'s error-free transformations are exact. */
+const FMA_TINY = 2 ** -900;
+const FMA_SPLIT_MAX = 2 ** 995;
+const FMA_HUGE = 2 ** 1000;
+
+/** a·b + c exactly in BigInt arithmetic, rounded once (finite a, b, c; a·b ≠ 0; c ≠ 0). */
+function fmaExact(a: number, b: number, c: number): number {
+  const x = toDyadic(Math.abs(a));
+  const y = toDyadic(Math.abs(b));
+  const z = toDyadic(Math.abs(c));
+  let P = x.M * y.M;
+  if (a < 0 !== b < 0) P = -P;
+  const Z = c < 0 ? -z.M : z.M;
+  const pq = x.q + y.q;
+  const q = Math.min(pq, z.q);
+  const S = (P << BigInt(pq - q)) + (Z << BigInt(z.q - q));
+  if (S === 0n) return 0; // exact cancellation: +0 when rounding to nearest
+  return S < 0n ? -roundDyadic(-S, q) : roundDyadic(S, q);
+}
+
+/**
+ * `a·b + c` rounded **once** to the nearest double, ties to even: IEEE 754's fusedMultiplyAdd, which C's
+ * `fma` and the FMA instructions compute, and which JavaScript lacks (`a * b + c` rounds twice). torch's CPU
+ * kernels compute `x.add_(y, alpha=α)` as `fma(α, y, x)` and `addcmul_` and the sums of squares of `norm()`
+ * likewise, so reproducing their float64 results bit for bit needs it.
+ *
+ * Method: error-free transformations. With the exact product a·b = p + u_l (Veltkamp's splitting and Dekker's
+ * product) and the exact sum c + p = t_h + t_l (Knuth's TwoSum), a·b + c = t_h + t_l + u_l exactly. Then
+ * ```
+ * v = RN(t_l + u_l),  e = t_l + u_l − v    (exact, TwoSum)
+ * z = RN(t_h + v),    z_l = t_h + v − z     (exact, TwoSum)
+ * ```
+ * z is the correctly rounded result unless e ≠ 0 and t_h + v is exactly halfway between z and its neighbour
+ * z + 2·z_l. |e| is at most half an ulp of v, far below the spacing of the halfway points around z (when
+ * e ≠ 0 the sum c + p was inexact, so |t_l| and |u_l| are at most about 2 ulps of t_h), so e can only decide a
+ * tie, which it then breaks towards its own side instead of to even. A tie is recognised exactly:
+ * z + 2·z_l − z = 2·z_l holds only when z + 2·z_l is a double. About 30 flops; checked against exact BigInt
+ * arithmetic on millions of operands chosen to make the roundings hard (cancellations, ties, sparse
+ * significands). The transformations are exact when nothing overflows or underflows: this path is used for
+ * 2^−900 ≤ |a·b| ≤ 2^1000, |a|, |b| ≤ 2^995, |c| ≤ 2^1000; otherwise the exact sum is computed in BigInt
+ * arithmetic (subnormal and overflowing results included). Special values are IEEE's: NaN when an operand
+ * is NaN or for ∞·0 and ∞ − ∞, an exact zero sum is +0 (−0 only for (−0) + (−0)), a nonzero product rounded
+ * to 0 keeps its sign.
+ *
+ * @internal
+ */
+export function fma(a: number, b: number, c: number): number {
+  const p = a * b;
+  const ap = Math.abs(p);
+  if (
+    ap >= FMA_TINY &&
+    ap <= FMA_HUGE &&
+    Math.abs(c) <= FMA_HUGE &&
+    Math.abs(a) <= FMA_SPLIT_MAX &&
+    Math.abs(b) <= FMA_SPLIT_MAX
+  ) {
+    // a·b = p + ul exactly (Dekker).
+    const ca = SPLITTER * a;
+    const ah = ca - (ca - a);
+    const al = a - ah;
+    const cb = SPLITTER * b;
+    const bh = cb - (cb - b);
+    const bl = b - bh;
+    const ul = ah * bh - p + ah * bl + al * bh + al * bl;
+    // c + p = th + tl exactly (TwoSum).
+    const th = c + p;
+    const bv = th - c;
+    const tl = c - (th - bv) + (p - bv);
+    // tl + ul = v + e exactly.
+    const v = tl + ul;
+    const bw = v - tl;
+    const e = tl - (v - bw) + (ul - bw);
+    const z = th + v;
+    if (e === 0) return z;
+    // th + v = z + zl exactly; a tie when z + 2·zl is the neighbouring double.
+    const bz = z - th;
+    const zl = th - (z - bz) + (v - bz);
+    const h = 2 * zl;
+    if (zl === 0 || z + h - z !== h) return z;
+    return e > 0 === zl > 0 ? z + h : z;
+  }
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return p + c; // ±∞ or NaN product: as the fused operation
+  if (!Number.isFinite(c)) return c; // finite product plus ±∞ or NaN
+  if (a === 0 || b === 0) return p + c; // exact zero product: the sum of signed zeros (or c)
+  if (c === 0) return p; // RN(a·b), its sign kept when it rounds to 0
+  return fmaExact(a, b, c);
+}
+
+/** The largest float32, 2^128 − 2^104, and the threshold from which float32 rounding overflows, 2^128 − 2^103. */
+const F32_MAX = 3.4028234663852886e38;
+const F32_OVERFLOW = 3.4028235677973366e38;
+
+/**
+ * `a·b + c` rounded **once** to the nearest float32, ties to even, for float32 values a, b, c: torch's fused
+ * multiply-add on float32 tensors.
+ *
+ * The product of two float32 values is exact in double; `Math.fround(a * b + c)` would still round twice (the
+ * sum to double, then to float32), which is wrong when the double sum lands exactly halfway between two
+ * float32 values while the exact sum does not. This function detects that case and rounds to the side of the
+ * exact value (given by the error of the double sum, from TwoSum); everything else is `Math.fround(a * b + c)`.
+ * Checked against exact BigInt arithmetic, including constructed double-rounding cases.
+ *
+ * @internal
+ */
+export function fma32(a: number, b: number, c: number): number {
+  const p = a * b; // exact: 24-bit significands, exponents far inside double's range
+  const s = p + c;
+  const r = Math.fround(s);
+  // s is halfway between r and the float32 n on its other side iff r + 2(s − r) (exact) is a float32 ≠ r.
+  const n = r + 2 * (s - r);
+  if (n !== r && Math.fround(n) === n) {
+    const bv = s - p;
+    const e = p - (s - bv) + (c - bv); // s + e = a·b + c exactly
+    if (e === 0) return r; // a true tie: to even, as fround did
+    return e > 0 ? Math.max(r, n) : Math.min(r, n);
+  }
+  if (s === F32_OVERFLOW || s === -F32_OVERFLOW) {
+    // Exactly on the overflow threshold (a tie that fround rounds away): the exact sum may lie inside.
+    const bv = s - p;
+    const e = p - (s - bv) + (c - bv);
+    if (e !== 0 && e > 0 !== s > 0) return Math.sign(s) * F32_MAX;
+  }
+  return r; // also NaN and ±∞ (n is NaN then)
 }

@@ -1,4 +1,5 @@
 import { GradientMismatchError, NonFiniteGradientError, OptionError, StateError } from "./errors.js";
+import { resolveGroups, type ParamGroup, type ParamGroupView } from "./groups.js";
 import type { ResolvedCommon, UpdateRule } from "./rule.js";
 import { dtypeOf, type DType, type FloatArray } from "./types.js";
 import { learningRateAt } from "./validate.js";
@@ -37,14 +38,31 @@ export interface OptimizerState {
   dtype: DType;
   /** Number of updates applied so far. */
   step: number;
-  /** Length of each parameter, in order. */
+  /** Length of each parameter, in order (the parameters of all groups, group after group). */
   sizes: number[];
-  /** Each state slot (e.g. `m`, `s`): one array of values per parameter. */
+  /**
+   * Each state slot (e.g. `m`, `s`): one array of values per parameter. When parameter groups have different
+   * slots (AMSGrad in one group only, say), a parameter whose group has no such slot has an empty array there.
+   */
   slots: Record<string, StateValue[][]>;
   /**
    * The resolved options of the optimizer that wrote the state (schedules appear as `"schedule"`). For
    * information: `setState` warns when they differ from the restoring optimizer's but does not apply them.
    */
+  options?: Record<string, number | boolean | string>;
+  /**
+   * The parameter groups, in order: how many parameters each holds and (for information, as `options`) its
+   * resolved options. `setState` refuses a state whose groups do not match the optimizer's. Absent in states
+   * written before parameter groups existed, which hold one group.
+   */
+  groups?: OptimizerStateGroup[];
+}
+
+/** One parameter group of a saved {@link OptimizerState}. */
+export interface OptimizerStateGroup {
+  /** Number of parameters in the group. */
+  params: number;
+  /** The group's resolved options (schedules appear as `"schedule"`); for information. */
   options?: Record<string, number | boolean | string>;
 }
 
@@ -93,11 +111,24 @@ function isFloatArray(a: unknown): a is FloatArray {
   return a instanceof Float32Array || a instanceof Float64Array;
 }
 
+/** Whether `g` looks like a parameter group: an object that is neither an array nor a typed array. */
+function isGroupLike(g: unknown): boolean {
+  return typeof g === "object" && g !== null && !Array.isArray(g) && !ArrayBuffer.isView(g);
+}
+
 function describe(a: unknown): string {
   if (isFloatArray(a)) return `${dtypeOf(a)}[${a.length}]`;
   if (a === null) return "null";
   if (Array.isArray(a)) return `an Array of length ${a.length}`;
   return typeof a === "object" ? (a.constructor?.name ?? "an object") : typeof a;
+}
+
+/** A parameter group inside {@link Optimizer}: parameters `start` to `end − 1`, their options and slots. */
+interface Group<R> {
+  readonly start: number;
+  readonly end: number;
+  readonly options: Readonly<R>;
+  readonly slotNames: readonly string[];
 }
 
 /**
@@ -107,72 +138,153 @@ function describe(a: unknown): string {
  * `step(grads)` checks everything before it changes anything: the number of gradients, their lengths,
  * their dtypes, finiteness (per the `nonFinite` policy) and the learning rate. A rejected step leaves the
  * parameters, the state and the step count exactly as they were.
+ *
+ * **Parameter groups.** As in PyTorch, the parameters may come as a list of groups, each with options of its
+ * own (`[{ params: [w1, w2] }, { params: [b1, b2], weightDecay: 0 }]`); a group's other options are the
+ * optimizer's. Options the reference code keeps for the whole optimizer (`nonFinite`, AdaBelief's
+ * `weightDecouple`, `rectify`, …) cannot be set in a group. `step` takes the gradients in the order the
+ * parameters appear across the groups, and updates each group exactly as a separate optimizer with the
+ * group's options would.
  */
 export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
-  /** The parameters, updated in place by {@link Optimizer.step}. */
+  /** The parameters, updated in place by {@link Optimizer.step}: with groups, all groups' in order. */
   readonly params: readonly FloatArray[];
-  /** The resolved options (defaults applied). */
+  /**
+   * The resolved options (defaults applied): the optimizer's own, which a parameter group uses except where
+   * it sets its own (see {@link Optimizer.paramGroups}).
+   */
   readonly options: Readonly<R>;
+  /**
+   * The parameter groups, in order, each with its parameters, its resolved options and the learning rate of
+   * its next update (read-only). One group holding every parameter when the optimizer was given a plain list.
+   */
+  readonly paramGroups: readonly ParamGroupView<R>[];
   /** The update rule this optimizer runs. */
   readonly rule: UpdateRule<unknown, R, C>;
   /** Element type shared by all parameters. */
   readonly dtype: DType;
   private t = 0;
+  private readonly groups: readonly Group<R>[];
+  /** Per parameter, its group's index. */
+  private readonly groupOf: readonly number[];
+  /** Per parameter, one buffer per slot of its group, in the group's slot order. */
   private readonly state: FloatArray[][];
+  /** Every slot name of the groups, in order of first appearance (the keys of a saved state's `slots`). */
   private readonly slotNames: readonly string[];
 
   /**
-   * @param params - the parameters: Float32Array or Float64Array, all of one dtype, no array twice.
+   * @param params - the parameters: Float32Array or Float64Array, all of one dtype, no array twice; or a
+   *   list of parameter groups `{ params, ...options }` (see {@link ParamGroup}).
    * @param rule - the update rule.
    * @param options - the user's options, resolved by `rule.resolve`.
    */
-  constructor(params: readonly FloatArray[], rule: UpdateRule<never, R, C>, options: unknown) {
+  constructor(
+    params: readonly FloatArray[] | readonly ParamGroup[],
+    rule: UpdateRule<never, R, C>,
+    options: unknown,
+  ) {
     this.rule = rule as UpdateRule<unknown, R, C>;
+    const name = rule.name;
     if (!Array.isArray(params) || params.length === 0) {
-      throw new TypeError(`${rule.name}: params must be a non-empty array of Float32Array or Float64Array`);
+      throw new TypeError(
+        `${name}: params must be a non-empty array of Float32Array or Float64Array, or of parameter groups { params, ...options }`,
+      );
     }
-    params.forEach((p, i) => {
+    const grouped = isGroupLike(params[0]);
+    const overrides: Record<string, unknown>[] = [];
+    const counts: number[] = [];
+    let flat: FloatArray[];
+    if (grouped) {
+      flat = [];
+      (params as readonly unknown[]).forEach((g, k) => {
+        if (!isGroupLike(g)) {
+          throw new TypeError(
+            `${name}: param group ${k} must be an object { params, ...options } (as group 0), got ${describe(g)}`,
+          );
+        }
+        // Read once (a getter may return something else the next time).
+        const { params: list, ...rest } = g as { params?: unknown };
+        if (!Array.isArray(list)) {
+          throw new TypeError(
+            `${name}: param group ${k} must have params: an array of parameters, got ${describe(list)}`,
+          );
+        }
+        list.forEach((p, j) => {
+          if (!isFloatArray(p)) {
+            throw new TypeError(
+              `${name}: param group ${k}: parameter ${j} must be a Float32Array or Float64Array, got ${describe(p)}`,
+            );
+          }
+        });
+        flat.push(...(list as FloatArray[]));
+        counts.push(list.length);
+        overrides.push(rest);
+      });
+      if (flat.length === 0) throw new TypeError(`${name}: the parameter groups hold no parameter`);
+    } else {
+      flat = [...(params as readonly FloatArray[])];
+      counts.push(flat.length);
+      overrides.push({});
+    }
+    const groupOf = counts.flatMap((n, k) => new Array<number>(n).fill(k));
+    const at = (i: number) => (grouped ? `parameter ${i} (param group ${groupOf[i]})` : `parameter ${i}`);
+    flat.forEach((p, i) => {
       if (!isFloatArray(p)) {
         throw new TypeError(
-          `${rule.name}: parameter ${i} must be a Float32Array or Float64Array, got ${describe(p)}`,
+          `${name}: parameter ${i} must be a Float32Array or Float64Array, got ${describe(p)}`,
         );
       }
-      if (params.indexOf(p) !== i) {
-        throw new TypeError(
-          `${rule.name}: parameter ${i} is the same array as parameter ${params.indexOf(p)}`,
-        );
-      }
+      const first = flat.indexOf(p);
+      if (first !== i) throw new TypeError(`${name}: ${at(i)} is the same array as ${at(first)}`);
     });
-    const dtype = dtypeOf(params[0]!);
-    params.forEach((p, i) => {
+    const dtype = dtypeOf(flat[0]!);
+    flat.forEach((p, i) => {
       if (dtypeOf(p) !== dtype) {
         throw new TypeError(
-          `${rule.name}: parameter ${i} is ${dtypeOf(p)} but parameter 0 is ${dtype}; all parameters must share one dtype`,
+          `${name}: ${at(i)} is ${dtypeOf(p)} but ${at(0)} is ${dtype}; all parameters must share one dtype`,
         );
       }
     });
-    params.forEach((p, i) => {
-      const j = params.findIndex((q, k) => k < i && overlaps(p, q));
-      if (j >= 0) throw new TypeError(`${rule.name}: parameter ${i} overlaps parameter ${j} in memory`);
+    flat.forEach((p, i) => {
+      const j = flat.findIndex((q, k) => k < i && overlaps(p, q));
+      if (j >= 0) throw new TypeError(`${name}: ${at(i)} overlaps ${at(j)} in memory`);
     });
     if (options !== undefined && (typeof options !== "object" || options === null)) {
-      throw new OptionError(`${rule.name}: options must be an object, got ${describe(options)}`);
+      throw new OptionError(`${name}: options must be an object, got ${describe(options)}`);
     }
-    try {
-      this.options = Object.freeze(this.rule.resolve(options ?? {}));
-    } catch (e) {
-      // Every option error names the optimizer.
-      if (e instanceof OptionError && !e.message.startsWith(`${rule.name}:`)) {
-        throw new OptionError(`${rule.name}: ${e.message}`);
-      }
-      throw e;
-    }
-    this.params = Object.freeze([...params]);
+    const resolved = resolveGroups(rule as UpdateRule<never, R, unknown>, options ?? {}, overrides);
+    this.options = resolved.defaults;
+    this.params = Object.freeze(flat);
     this.dtype = dtype;
-    this.slotNames = this.rule.slots(this.options);
+    let start = 0;
+    this.groups = Object.freeze(
+      resolved.groups.map((o, k) => {
+        const g: Group<R> = {
+          start,
+          end: start + counts[k]!,
+          options: o,
+          slotNames: Object.freeze([...this.rule.slots(o)]),
+        };
+        start = g.end;
+        return Object.freeze(g);
+      }),
+    );
+    this.groupOf = Object.freeze(groupOf);
+    this.slotNames = Object.freeze([...new Set(this.groups.flatMap((g) => g.slotNames))]);
     const Ctor = dtype === "float64" ? Float64Array : Float32Array;
-    this.state = this.params.map((p) =>
-      this.slotNames.map((name) => new Ctor(p.length).fill(this.rule.initialValue(name, this.options))),
+    this.state = this.params.map((p, i) => {
+      const g = this.groups[groupOf[i]!]!;
+      return g.slotNames.map((slot) => new Ctor(p.length).fill(this.rule.initialValue(slot, g.options)));
+    });
+    this.paramGroups = Object.freeze(
+      this.groups.map((g) => {
+        const view = { params: Object.freeze(this.params.slice(g.start, g.end)), options: g.options };
+        Object.defineProperty(view, "currentLearningRate", {
+          enumerable: true,
+          get: () => learningRateAt(g.options.learningRate, this.t),
+        });
+        return Object.freeze(view) as ParamGroupView<R>;
+      }),
     );
   }
 
@@ -181,7 +293,11 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
     return this.t;
   }
 
-  /** The learning rate the next update will use (the schedule evaluated at {@link Optimizer.iterations}). */
+  /**
+   * The learning rate the next update will use (the schedule evaluated at {@link Optimizer.iterations}): that
+   * of the optimizer's options, which every parameter group that sets no `learningRate` of its own uses.
+   * Each group's: `paramGroups[k].currentLearningRate`.
+   */
   get currentLearningRate(): number {
     return learningRateAt(this.options.learningRate, this.t);
   }
@@ -237,12 +353,33 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
         }
       }
     }
-    const lr = learningRateAt(this.options.learningRate, this.t);
+    // Each group's scalars, once per step (shared by groups with the same options), before anything changes:
+    // a schedule that returns a bad rate throws here.
     const t = this.t + 1;
-    const c = this.rule.coefficients(t, lr, this.options);
-    for (let i = 0; i < this.params.length; i++) {
-      this.rule.update(this.params[i]!, grads[i]!, this.state[i]!, c);
-    }
+    const byOptions = new Map<object, C>();
+    const cs = this.groups.map((g, k) => {
+      let c = byOptions.get(g.options);
+      if (c === undefined) {
+        let lr: number;
+        try {
+          lr = learningRateAt(g.options.learningRate, this.t);
+        } catch (e) {
+          if (e instanceof OptionError && this.groups.length > 1) {
+            throw new OptionError(`${name}.step: param group ${k}: ${e.message}; nothing was changed`, {
+              cause: e,
+            });
+          }
+          throw e;
+        }
+        c = this.rule.coefficients(t, lr, g.options);
+        byOptions.set(g.options, c);
+      }
+      return c;
+    });
+    this.groups.forEach((g, k) => {
+      const c = cs[k]!;
+      for (let i = g.start; i < g.end; i++) this.rule.update(this.params[i]!, grads[i]!, this.state[i]!, c);
+    });
     this.t = t;
     return true;
   }
@@ -254,9 +391,12 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
    */
   getState(): OptimizerState {
     const slots: Record<string, StateValue[][]> = {};
-    this.slotNames.forEach((slot, k) => {
-      slots[slot] = this.state.map((buffers) => encodeValues(buffers[k]!));
-    });
+    for (const slot of this.slotNames) {
+      slots[slot] = this.state.map((buffers, i) => {
+        const k = this.groups[this.groupOf[i]!]!.slotNames.indexOf(slot);
+        return k < 0 ? [] : encodeValues(buffers[k]!);
+      });
+    }
     return {
       format: STATE_FORMAT,
       version: STATE_VERSION,
@@ -266,12 +406,14 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
       sizes: this.params.map((p) => p.length),
       slots,
       options: describeOptions(this.options),
+      groups: this.groups.map((g) => ({ params: g.end - g.start, options: describeOptions(g.options) })),
     };
   }
 
   /**
    * Restores a state written by {@link Optimizer.getState} of the same optimizer class over parameters of
-   * the same sizes and dtype (layout version 2, or version 1 of earlier releases).
+   * the same sizes and dtype, in parameter groups of the same sizes (layout version 2, or version 1 of
+   * earlier releases; a state without `groups` holds one group).
    *
    * All or nothing: every field is read once and every value is checked and copied into new buffers first;
    * a problem throws a {@link StateError} and leaves this optimizer exactly as it was. That includes a
@@ -297,9 +439,7 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
     const loaded = this.readState(state);
     // Warn before anything is replaced: a handler that throws (warnings as errors) leaves the optimizer as it was.
     if (loaded.warning !== null) warn(loaded.warning);
-    this.slotNames.forEach((_, k) => {
-      loaded.buffers.forEach((perSlot, i) => this.state[i]![k]!.set(perSlot[k]!));
-    });
+    loaded.buffers.forEach((perSlot, i) => perSlot.forEach((b, k) => this.state[i]![k]!.set(b)));
     this.t = loaded.step;
   }
 
@@ -330,7 +470,7 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
     const name = this.rule.name;
     if (typeof state !== "object" || state === null) fail(`expected a state object, got ${describe(state)}`);
     // Each field is read exactly once (a getter may throw or return something else the next time).
-    const { format, version, optimizer, dtype, step, sizes, slots, options } = state as Record<
+    const { format, version, optimizer, dtype, step, sizes, slots, options, groups } = state as Record<
       string,
       unknown
     >;
@@ -355,6 +495,30 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
       if (size !== lengths[i])
         fail(`parameter ${i} has length ${lengths[i]} but the state's has ${showValue(size)}`);
     }
+    // The groups: as many, each with as many parameters (a state without groups holds one group).
+    const K = this.groups.length;
+    const counts = this.groups.map((g) => g.end - g.start);
+    const savedGroups: unknown[] = groups === undefined ? [{ params: n, options }] : (groups as unknown[]);
+    if (!Array.isArray(savedGroups)) fail(`groups must be an array, got ${describe(groups)}`);
+    if (savedGroups.length !== K) {
+      fail(
+        groups === undefined
+          ? `the state has no param groups (it holds one group of ${n} parameters); this optimizer has ${K} groups of ${counts.join(", ")} parameters`
+          : `the state has ${savedGroups.length} param groups, this optimizer ${K} (of ${counts.join(", ")} parameters)`,
+      );
+    }
+    const savedOptions: unknown[] = [];
+    savedGroups.forEach((g, k) => {
+      if (typeof g !== "object" || g === null)
+        fail(`param group ${k} of the state is ${describe(g)}, not an object`);
+      const { params: count, options: o } = g as Record<string, unknown>;
+      if (count !== counts[k]) {
+        fail(
+          `param group ${k} of the state has ${showValue(count)} parameters, this optimizer's has ${counts[k]}`,
+        );
+      }
+      savedOptions.push(o);
+    });
     if (typeof slots !== "object" || slots === null) fail("slots are missing");
     const names = Object.keys(slots as object).sort();
     const expected = [...this.slotNames].sort();
@@ -364,7 +528,7 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
     const markers = version !== 1;
     const nonNegative = new Set(this.rule.nonNegativeSlots ?? []);
     const Ctor = this.dtype === "float64" ? Float64Array : Float32Array;
-    const buffers: FloatArray[][] = this.params.map(() => []);
+    const buffers: FloatArray[][] = this.state.map((own) => new Array<FloatArray>(own.length));
     for (const slot of this.slotNames) {
       const perParam: unknown = (slots as Record<string, unknown>)[slot];
       if (!Array.isArray(perParam) || perParam.length !== n)
@@ -372,6 +536,15 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
       for (let i = 0; i < n; i++) {
         const values: unknown = (perParam as unknown[])[i];
         const length = Array.isArray(values) ? values.length : -1;
+        const own = this.groups[this.groupOf[i]!]!.slotNames.indexOf(slot);
+        if (own < 0) {
+          if (length !== 0) {
+            fail(
+              `slot ${slot} of parameter ${i} has ${length >= 0 ? `length ${length}` : "no values"}, but its param group ${this.groupOf[i]} has no ${slot}: expected an empty array`,
+            );
+          }
+          continue;
+        }
         if (length !== lengths[i]) {
           fail(
             `slot ${slot} of parameter ${i} has ${length >= 0 ? `length ${length}` : "no values"}, expected length ${lengths[i]}`,
@@ -410,26 +583,30 @@ export class Optimizer<R extends ResolvedCommon = ResolvedCommon, C = unknown> {
           if (stored < 0 && nonNegative.has(slot))
             fail(`${at()}, but this slot holds a second moment, which is never negative`);
         }
-        buffers[i]!.push(buf);
+        buffers[i]![own] = buf;
       }
     }
 
-    let warning: string | null = null;
-    if (typeof options === "object" && options !== null) {
-      const mine = describeOptions(this.options);
-      const saved = options as Record<string, unknown>;
-      const differ: { key: string; theirs: string }[] = [];
-      for (const k of Object.keys(mine)) {
-        if (!(k in saved)) continue;
-        const theirs: unknown = saved[k];
-        if (theirs !== mine[k]) differ.push({ key: k, theirs: showOption(theirs) });
+    // Options that differ, group by group (named only when there are several groups).
+    const differ: { key: string; theirs: string; mine: string }[] = [];
+    savedGroups.forEach((_, k) => {
+      const o = savedOptions[k];
+      if (typeof o !== "object" || o === null) return;
+      const mine = describeOptions(this.groups[k]!.options);
+      const saved = o as Record<string, unknown>;
+      const key = (option: string) => (K > 1 ? `param group ${k}: ${option}` : option);
+      for (const kk of Object.keys(mine)) {
+        if (!(kk in saved)) continue;
+        const theirs: unknown = saved[kk];
+        if (theirs !== mine[kk])
+          differ.push({ key: key(kk), theirs: showOption(theirs), mine: String(mine[kk]) });
       }
-      if (differ.length > 0) {
-        warning =
-          `${name}.setState: the state was written with ${differ.map((d) => `${d.key}=${d.theirs}`).join(", ")}; ` +
-          `this optimizer has ${differ.map((d) => `${d.key}=${String(mine[d.key])}`).join(", ")} (the state is restored, the options are not)`;
-      }
-    }
+    });
+    const warning =
+      differ.length > 0
+        ? `${name}.setState: the state was written with ${differ.map((d) => `${d.key}=${d.theirs}`).join(", ")}; ` +
+          `this optimizer has ${differ.map((d) => `${d.key}=${d.mine}`).join(", ")} (the state is restored, the options are not)`
+        : null;
     return { step: step as number, buffers, warning };
   }
 }

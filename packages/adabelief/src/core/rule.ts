@@ -36,6 +36,13 @@ export interface UpdateRule<O, R extends ResolvedCommon, C> {
    * `Optimizer.setState` refuses a negative value in one of them. Omitted: no slot is restricted.
    */
   readonly nonNegativeSlots?: readonly string[];
+  /**
+   * Options that apply to the whole optimizer rather than to a parameter group: in the reference code they
+   * are attributes of the optimizer object, not entries of its `param_groups` (AdaBelief's `weightDecouple`,
+   * `rectify`, …). A parameter group that sets one is refused; `nonFinite` is always optimizer-wide.
+   * Omitted: every other option may differ between groups.
+   */
+  readonly optimizerWide?: readonly string[];
   /** Initial value of a slot's elements (0 unless the reference code says otherwise). */
   initialValue(slot: string, options: R): number;
   /**

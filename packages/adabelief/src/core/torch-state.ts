@@ -1,7 +1,6 @@
 import { StateError } from "./errors.js";
 import { Optimizer, STATE_FORMAT, STATE_VERSION, type OptimizerState, type StateValue } from "./optimizer.js";
 import { readSafetensors, writeSafetensors, type SafeTensor } from "./safetensors.js";
-import { learningRateAt } from "./validate.js";
 import { warn } from "./warnings.js";
 
 /** The PyTorch optimizers whose `state_dict()` layout {@link toTorchState} writes and {@link fromTorchState} reads. */
@@ -128,20 +127,38 @@ const COMPARED = ["lr", "betas", "eps", "weight_decay", "amsgrad", "momentum", "
 
 /**
  * What the PyTorch codec needs of an optimizer, core or TF.js: the rule's name, its resolved options, the
- * learning rate of the next step, the dtype, the step count, the slot names and, per parameter, its length
- * and slot values.
+ * parameter groups (each with its options, the learning rate of its next step, its parameters and slot
+ * names), the dtype, the step count, every slot name and, per parameter, its length and slot values.
  * @internal
  */
 export interface StateSnapshot {
   rule: string;
+  /** The optimizer's own options (the optimizer-wide ones are the same in every group). */
   options: Record<string, unknown>;
-  lr: number;
+  groups: readonly SnapshotGroup[];
   dtype: "float32" | "float64";
   step: number;
+  /** Every slot name of the groups. */
   slotNames: readonly string[];
   sizes: readonly number[];
-  /** slot → per parameter → values (finite numbers or the state's non-finite markers). */
+  /**
+   * slot → per parameter → values (finite numbers or the state's non-finite markers); a parameter whose group
+   * has no such slot has an empty entry.
+   */
   slots: Record<string, readonly (readonly StateValue[] | ArrayLike<number>)[]>;
+}
+
+/**
+ * One parameter group of a {@link StateSnapshot}.
+ * @internal
+ */
+export interface SnapshotGroup {
+  options: Record<string, unknown>;
+  /** The learning rate of the group's next step. */
+  lr: number;
+  /** Indices of the group's parameters in the snapshot's parameter list, in order. */
+  params: readonly number[];
+  slotNames: readonly string[];
 }
 
 function layoutFor(rule: string, options: Record<string, unknown>, what: string): Layout {
@@ -164,16 +181,39 @@ function snapshotOf(opt: Optimizer, what: string): StateSnapshot {
     throw new TypeError(`${what}: expected a core optimizer (AdaBelief, SGD, Adam, AdamW or RAdam)`);
   }
   const state = opt.getState();
+  let start = 0;
+  const groups = opt.paramGroups.map((g) => {
+    const params = g.params.map((_, j) => start + j);
+    start += g.params.length;
+    return {
+      options: g.options as unknown as Record<string, unknown>,
+      lr: g.currentLearningRate,
+      params,
+      slotNames: opt.rule.slots(g.options),
+    };
+  });
   return {
     rule: opt.rule.name,
     options: opt.options as unknown as Record<string, unknown>,
-    lr: learningRateAt(opt.options.learningRate, opt.iterations),
+    groups,
     dtype: opt.dtype,
     step: state.step,
     slotNames: Object.keys(state.slots),
     sizes: state.sizes,
     slots: state.slots,
   };
+}
+
+/** Per parameter of a snapshot, the index of its group. */
+function groupIndexByParam(snap: StateSnapshot): number[] {
+  const out = new Array<number>(snap.sizes.length).fill(-1);
+  snap.groups.forEach((g, k) => g.params.forEach((i) => (out[i] = k)));
+  return out;
+}
+
+/** Per parameter of a snapshot, its group's slot names. */
+function slotNamesByParam(snap: StateSnapshot): (readonly string[])[] {
+  return groupIndexByParam(snap).map((k) => snap.groups[k]?.slotNames ?? []);
 }
 
 const valueOf = (x: StateValue | number): number => (typeof x === "number" ? x : Number(x));
@@ -186,9 +226,9 @@ const markerOf = (x: number): StateValue => (x - x === 0 ? x : (String(x) as Sta
  *
  * The file holds one tensor per parameter and state entry, named `state.<i>.<key>` with PyTorch's keys
  * (`exp_avg`, `exp_avg_var`, `max_exp_avg_var`; `exp_avg_sq`, `max_exp_avg_sq`, `step`; `momentum_buffer`),
- * parameter `i` being the optimizer's i-th parameter; its `__metadata__` holds `param_groups` (one group
- * with PyTorch's keys, `lr` the learning rate of the next step) and `scalars` (AdaBelief's integer
- * `step`) as JSON, the PyTorch class in `optimizer`, our step count in `adabelief.step` and, for AdaBelief,
+ * parameter `i` being the optimizer's i-th parameter (the groups' parameters in order); its `__metadata__`
+ * holds `param_groups` (one per parameter group, with PyTorch's keys, `lr` the learning rate of the group's
+ * next step, `params` the indices of its parameters) and `scalars` (AdaBelief's integer `step`) as JSON, the PyTorch class in `optimizer`, our step count in `adabelief.step` and, for AdaBelief,
  * the constructor arguments PyTorch does not store in the state (`weight_decouple`, `rectify`, …) in
  * `constructor`. The docs show the few lines of Python that load it into `load_state_dict`.
  *
@@ -226,12 +266,13 @@ export function encodeTorchState(
   const Ctor = snap.dtype === "float64" ? Float64Array : Float32Array;
   const tensors: Record<string, SafeTensor> = {};
   const scalars: Record<string, Record<string, number>> = {};
+  const slotsOf = slotNamesByParam(snap);
   // PyTorch creates the state at the first step: before it, the state is empty.
   if (snap.step > 0) {
     sizes.forEach((_, i) => {
       for (const [slot, key] of Object.entries(layout.slots)) {
         const values = snap.slots[slot]?.[i];
-        if (values === undefined) continue;
+        if (values === undefined || !slotsOf[i]!.includes(slot)) continue;
         tensors[`state.${i}.${key}`] = {
           dtype,
           shape: [...shapes[i]!],
@@ -244,12 +285,12 @@ export function encodeTorchState(
       if (layout.step === "number") scalars[String(i)] = { step: snap.step };
     });
   }
-  const group = { ...layout.group(snap.options, snap.lr), params: sizes.map((_, i) => i) };
+  const groups = snap.groups.map((g) => ({ ...layout.group(g.options, g.lr), params: [...g.params] }));
   const metadata: Record<string, string> = {
     format: "pt",
     content: "optimizer-state",
     optimizer: layout.torch,
-    param_groups: JSON.stringify([group]),
+    param_groups: JSON.stringify(groups),
     scalars: JSON.stringify(scalars),
     "adabelief.step": String(snap.step),
   };
@@ -277,8 +318,9 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * `load_state_dict` casts them to the parameters' dtype.
  *
  * Hyper-parameters stay `opt`'s own: where a saved param group differs (learning rate, betas, ε, weight
- * decay, AMSGrad, momentum…), a warning names the difference, as {@link Optimizer.setState} does. All or
- * nothing: a file that does not fit is refused with a {@link StateError} and `opt` is left as it was.
+ * decay, AMSGrad, momentum…) from the options of `opt`'s parameters it holds (their parameter group's), a
+ * warning names the difference, as {@link Optimizer.setState} does. All or nothing: a file that does not fit
+ * is refused with a {@link StateError} and `opt` is left as it was.
  */
 export function fromTorchState(opt: Optimizer, file: Uint8Array, options: FromTorchStateOptions = {}): void {
   const snap = snapshotOf(opt, "fromTorchState");
@@ -291,6 +333,7 @@ export function fromTorchState(opt: Optimizer, file: Uint8Array, options: FromTo
     step,
     sizes: [...snap.sizes],
     slots,
+    groups: snap.groups.map((g) => ({ params: g.params.length })),
   };
   // A warning handler that throws (warnings as errors) stops here, before anything is replaced.
   if (warning !== null) warn(warning);
@@ -333,15 +376,27 @@ export function decodeTorchState(
       `${what}: the file's param groups hold ${order.length} parameters, this optimizer ${n}`,
     );
   }
-  const ours = layout.group(snap.options, snap.lr);
+  // Each saved group is compared with the options of the parameters it holds here (their group's): the
+  // file's parameter i (groups concatenated) is this optimizer's parameter i.
+  const groupOf = groupIndexByParam(snap);
+  const several = groups.length > 1 || snap.groups.length > 1;
   const differences = new Set<string>();
-  for (const g of groups as Record<string, unknown>[]) {
-    for (const key of COMPARED) {
-      if (key in ours && key in g && !same(ours[key], g[key])) {
-        differences.add(`${key} ${JSON.stringify(g[key])} (here ${JSON.stringify(ours[key])})`);
+  let i0 = 0;
+  (groups as Record<string, unknown>[]).forEach((g, f) => {
+    const count = (g["params"] as unknown[]).length;
+    const mine = new Set(groupOf.slice(i0, i0 + count));
+    i0 += count;
+    for (const k of mine) {
+      const ours = layout.group(snap.groups[k]!.options, snap.groups[k]!.lr);
+      for (const key of COMPARED) {
+        if (key in ours && key in g && !same(ours[key], g[key])) {
+          const where = several ? `param group ${f}: ` : "";
+          differences.add(`${where}${key} ${JSON.stringify(g[key])} (here ${JSON.stringify(ours[key])})`);
+        }
       }
     }
-  }
+  });
+  const slotsOf = slotNamesByParam(snap);
   // Steps: one per parameter in PyTorch; ours is one count for all.
   const steps = new Set<number>();
   const slots: Record<string, StateValue[][]> = {};
@@ -351,6 +406,10 @@ export function decodeTorchState(
     const id = order[i] as number;
     const size = snap.sizes[i]!;
     for (const slot of snap.slotNames) {
+      if (!slotsOf[i]!.includes(slot)) {
+        slots[slot]!.push([]);
+        continue;
+      }
       const key = layout.slots[slot];
       const t = key === undefined ? undefined : tensors[`state.${id}.${key}`];
       if (t === undefined) {
@@ -370,9 +429,10 @@ export function decodeTorchState(
   }
   for (const slot of snap.slotNames) {
     const key = layout.slots[slot];
-    const present = order.filter((id) => tensors[`state.${id as number}.${key}`] !== undefined).length;
-    if (present !== 0 && present !== n) {
-      throw new StateError(`${what}: ${key} is saved for ${present} of ${n} parameters`);
+    const holders = order.filter((_, i) => slotsOf[i]!.includes(slot));
+    const present = holders.filter((id) => tensors[`state.${id as number}.${key}`] !== undefined).length;
+    if (present !== 0 && present !== holders.length) {
+      throw new StateError(`${what}: ${key} is saved for ${present} of ${holders.length} parameters`);
     }
   }
   if (steps.size > 1) {

@@ -17,3 +17,19 @@ export function setWarningHandler(next: WarningHandler): WarningHandler {
 export function warn(message: string): void {
   handler(message);
 }
+
+/**
+ * Runs `fn` with the warnings it emits collected instead of delivered (the handler is restored afterwards,
+ * also when `fn` throws), so the caller can deliver them once, or drop repeats.
+ * @internal
+ */
+export function collectWarnings<T>(fn: () => T): { value: T; warnings: string[] } {
+  const warnings: string[] = [];
+  const previous = handler;
+  handler = (message) => warnings.push(message);
+  try {
+    return { value: fn(), warnings };
+  } finally {
+    handler = previous;
+  }
+}

@@ -1,6 +1,22 @@
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Fromage, OptionError } from "../../src/core/index.js";
+import { torchNormFloat32, torchNormFloat64 } from "../../src/core/optimizers/fromage.js";
+
+/** torch's norms (scripts/torch-norms.py at the repository root → test/fixtures/torch-norms/torch-norms.json). */
+interface NormCase {
+  dtype: "float32" | "float64";
+  shape: number[];
+  kind: string;
+  x: number[];
+  norm: number | "Infinity";
+}
+const torchNorms = (
+  JSON.parse(readFileSync(new URL("../fixtures/torch-norms/torch-norms.json", import.meta.url), "utf8")) as {
+    cases: NormCase[];
+  }
+).cases;
 
 const norm = (a: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, x) => s + x * x, 0));
 
@@ -124,6 +140,50 @@ describe("Fromage", () => {
     expect(() => new Fromage(p, { learningRate: "0.1" as never })).toThrow(/learningRate.*"0\.1"/);
     expect(() => new Fromage(p, { lr: 0.1 } as never)).toThrow(/"lr"/);
     expect(() => new Fromage(p, { nonFinite: "ignore" as never })).toThrow(/nonFinite.*"ignore"/);
+  });
+
+  it("computes the norms as torch does, bit for bit: float32 in torch's order with fused multiply-adds, float64 fused", () => {
+    expect(torchNorms.length).toBe(2 * 110);
+    const off: string[] = [];
+    for (const c of torchNorms) {
+      const got =
+        c.dtype === "float32"
+          ? torchNormFloat32(Float32Array.from(c.x))
+          : torchNormFloat64(Float64Array.from(c.x));
+      const want = c.norm === "Infinity" ? Infinity : c.norm;
+      if (!Object.is(got, want))
+        off.push(`${c.dtype} ${c.kind} [${c.shape.join("x")}]: ${got} vs torch ${want}`);
+    }
+    expect(off).toEqual([]);
+    // The float32 cases include norms that are 0, +Infinity and subnormal-limited where the exact norm is not.
+    const f32 = torchNorms.filter((c) => c.dtype === "float32");
+    const exact = (x: number[]) => Math.hypot(...x);
+    expect(f32.some((c) => c.norm === 0 && exact(c.x) > 0)).toBe(true);
+    expect(f32.some((c) => c.norm === "Infinity" && Number.isFinite(exact(c.x)))).toBe(true);
+    expect(
+      f32.some((c) => typeof c.norm === "number" && c.norm > 0 && Math.abs(c.norm / exact(c.x) - 1) > 1e-4),
+    ).toBe(true);
+  });
+
+  it("float32: a gradient whose float32 norm is 0 takes the reference's plain branch θ − α·g", () => {
+    // Reference (Fromage.py, torch 1.13): ‖g‖ = 0 in float32 (the squares of 1e-24 round to 0), so
+    // p.add_(-lr, g): θ only shrinks. Values printed by torch.
+    const w = new Float32Array([3, 4]);
+    new Fromage([w], { learningRate: 0.1 }).step([new Float32Array([1e-24, -2e-24])]);
+    expect(Array.from(w)).toEqual([2.9851114749908447, 3.9801485538482666]);
+    // float64: the norm is 2.2e-24, the step moves θ by 0.1·‖θ‖ along −g/‖g‖ (torch's values).
+    const d = new Float64Array([3, 4]);
+    new Fromage([d], { learningRate: 0.1 }).step([new Float64Array([1e-24, -2e-24])]);
+    expect(Array.from(d)).toEqual([2.762614490884975, 4.425142920329942]);
+  });
+
+  it("float32: a gradient whose float32 norm overflows gives the ratio 0, so θ only shrinks (as the reference)", () => {
+    const w = new Float32Array([3, 4]);
+    new Fromage([w], { learningRate: 0.1 }).step([new Float32Array([2e19, 1])]);
+    expect(Array.from(w)).toEqual([2.9851114749908447, 3.9801485538482666]);
+    const d = new Float64Array([3, 4]);
+    new Fromage([d], { learningRate: 0.1 }).step([new Float64Array([2e19, 1])]);
+    expect(Array.from(d)).toEqual([2.487592975524973, 3.980148760839957]);
   });
 
   it("continues bit-identically after getState / setState through JSON", () => {

@@ -1,7 +1,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AdaBelief, setWarningHandler } from "../../src/core/index.js";
-import { powInt } from "../../src/core/numerics.js";
+import { fma, fma32, powInt } from "../../src/core/numerics.js";
+import { fma as bigIntFma } from "../golden/random-diagnose.js";
+
+/**
+ * a·b + c rounded once, in exact BigInt arithmetic (the golden diagnosis' fma), with IEEE's rule for a finite
+ * product plus an infinite c (that fma falls back to a·b + c when something is not finite, which is NaN when
+ * the finite product overflows).
+ */
+function exactFma(a: number, b: number, c: number, float32 = false): number {
+  if (Number.isFinite(a) && Number.isFinite(b) && !Number.isFinite(c)) return c;
+  return bigIntFma(a, b, c, float32);
+}
 
 /*
  * An independent check that a double r is the correctly rounded value of β^t: the exact power is enclosed
@@ -219,5 +230,149 @@ describe("the optimizers use the correctly rounded β^t", () => {
     });
     for (let t = 0; t < 78; t++) opt.step([Float64Array.of(0)]);
     expect(Math.abs(p[0]! - -0.029469434833355446)).toBeLessThan(1e-14);
+  });
+});
+
+/** A small deterministic generator (the cases must be the same on every run). */
+function lcg(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2 ** 32;
+  };
+}
+
+/** Random operand triples that exercise the rounding: cancellation, ties, short significands, extremes. */
+function triples(n: number, float32: boolean, seed: number): [number, number, number][] {
+  const rnd = lcg(seed);
+  const r = float32 ? Math.fround : (x: number) => x;
+  const sign = () => (rnd() < 0.5 ? -1 : 1);
+  const span = float32 ? 140 : 1000;
+  const value = (): number => {
+    const k = rnd();
+    if (k < 0.4) return r(sign() * (0.5 + rnd() / 2) * 2 ** Math.floor(rnd() * 60 - 30));
+    if (k < 0.7) {
+      // short or sparse significands: exact products and sums, ties
+      const bits = float32 ? 23 : 52;
+      let x = 1;
+      for (let j = Math.floor(rnd() * 3); j >= 0; j--) x += sign() * 2 ** -Math.floor(1 + rnd() * bits);
+      return r(sign() * x * 2 ** Math.floor(rnd() * 16 - 8));
+    }
+    if (k < 0.97) return r(sign() * rnd() * 2 ** Math.floor(rnd() * 2 * span - span));
+    return r(
+      [0, -0, 2 ** -1074, 2 ** -149, 2 ** -1022, 2 ** -126, 1.7976931348623157e308, 3.4028234663852886e38][
+        Math.floor(rnd() * 8)
+      ]! * sign(),
+    );
+  };
+  const out: [number, number, number][] = [];
+  for (let i = 0; i < n; i++) {
+    const a = value();
+    const b = value();
+    const m = rnd();
+    let c: number;
+    if (m < 0.3)
+      c = r(-(a * b) * (1 + (rnd() - 0.5) * 2 ** -(float32 ? 20 : 45))); // near cancellation
+    else if (m < 0.4) c = r(-(a * b));
+    else if (m < 0.6)
+      c = r(a * b * sign() * 2 ** Math.floor(rnd() * 80 - 40)); // far apart: long sums
+    else c = value();
+    out.push([a, b, c]);
+  }
+  return out;
+}
+
+describe("fused multiply-add", () => {
+  it("fma(a, b, c) is a·b + c rounded once, on 200,000 hard cases (checked in exact BigInt arithmetic)", () => {
+    let differsFromTwoRoundings = 0;
+    const off: string[] = [];
+    for (const [a, b, c] of triples(200_000, false, 1)) {
+      const got = fma(a, b, c);
+      const want = exactFma(a, b, c);
+      if (!Object.is(got, want)) off.push(`fma(${a}, ${b}, ${c}) = ${got}, exact ${want}`);
+      if (!Object.is(want, a * b + c)) differsFromTwoRoundings++;
+    }
+    expect(off.slice(0, 5)).toEqual([]);
+    expect(differsFromTwoRoundings).toBeGreaterThan(20_000); // the cases are ones where fusing matters
+  });
+
+  it("fma: the classic cases and IEEE 754's special values", () => {
+    expect(fma(0.1, 10, -1)).toBe(5.551115123125783e-17); // 0.1·10 − 1 gives 0
+    expect(fma(1 + 2 ** -52, 1 + 2 ** -52, -1)).toBe(2 ** -51 + 2 ** -104);
+    expect(fma(2 ** 600, 2 ** 500, -Infinity)).toBe(-Infinity); // a·b + c gives NaN (∞ − ∞)
+    expect(fma(2 ** 600, 2 ** 500, 1)).toBe(Infinity);
+    expect(fma(2 ** 512, 2 ** 512, -1.7976931348623157e308)).toBe(2 ** 971); // 2^1024 − (2^1024 − 2^971)
+    expect(fma(2 ** 600, 2 ** 424, -(2 ** 1023))).toBe(2 ** 1023); // the product overflows, the sum does not
+    expect(fma(Infinity, 0, 1)).toBeNaN();
+    expect(fma(NaN, 1, 1)).toBeNaN();
+    expect(fma(1, 1, NaN)).toBeNaN();
+    expect(Object.is(fma(-0, 1, -0), -0)).toBe(true);
+    expect(Object.is(fma(1, 1, -1), 0)).toBe(true); // exact cancellation: +0
+    expect(Object.is(fma(1e-200, -1e-200, 0), -0)).toBe(true); // the product rounds to −0 and keeps its sign
+    expect(fma(2 ** -1074, 0.5, 2 ** -1074)).toBe(2 ** -1073); // a tie in the subnormal range, to even
+    expect(fma(2 ** -1074, 0.5, 0)).toBe(0);
+    expect(fma(2 ** -600, 2 ** -475, 2 ** -1074)).toBe(2 ** -1073); // 1.5·2^−1074: a tie, to even
+    expect(fma(2 ** -600, 2 ** -500, 2 ** -1074)).toBe(2 ** -1074);
+  });
+
+  it("fma: when the exact result lies next to a tie of the two-step sum, it rounds by the exact value", () => {
+    // a·b = 2^−53·(1 − 2^−88): the exact a·b + c lies just below the midpoint between c and its upper neighbour.
+    // c = 1 + 2^−52 is odd, so rounding the midpoint to even (what a sum without the lowest bits does) is wrong.
+    const [a, b, c] = [(1 + 2 ** -44) * 2 ** -53, 1 - 2 ** -44, 1 + 2 ** -52];
+    expect(a * b + c).toBe(1 + 2 ** -51);
+    expect(fma(a, b, c)).toBe(1 + 2 ** -52);
+    expect(fma(-a, b, -c)).toBe(-(1 + 2 ** -52));
+    // The same construction at random: c with a random significand, a·b = 2^−53·ulp-scale·(1 ∓ 2^−2k).
+    const rnd = lcg(3);
+    let naiveWrong = 0;
+    const off: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const k = 27 + Math.floor(rnd() * 24);
+      const s = rnd() < 0.5 ? 1 : -1;
+      const e = Math.floor(rnd() * 40) - 20;
+      const cc = (1 + Math.floor(rnd() * 2 ** 52) * 2 ** -52) * 2 ** e * (rnd() < 0.5 ? 1 : -1);
+      const aa = (1 + s * 2 ** -k) * 2 ** (e - 53) * (rnd() < 0.5 ? 1 : 3);
+      const bb = (1 - s * 2 ** -k) * (rnd() < 0.5 ? 1 : -1);
+      const want = exactFma(aa, bb, cc);
+      if (!Object.is(fma(aa, bb, cc), want)) off.push(`fma(${aa}, ${bb}, ${cc})`);
+      if (!Object.is(aa * bb + cc, want)) naiveWrong++;
+    }
+    expect(off.slice(0, 5)).toEqual([]);
+    expect(naiveWrong).toBeGreaterThan(5_000);
+  });
+
+  it("fma32(a, b, c) is a·b + c rounded once to float32, on 200,000 hard cases (checked in exact BigInt arithmetic)", () => {
+    const off: string[] = [];
+    let doubleRoundingWrong = 0;
+    for (const [a, b, c] of triples(200_000, true, 2)) {
+      const got = fma32(a, b, c);
+      const want = exactFma(a, b, c, true);
+      if (!Object.is(got, want)) off.push(`fma32(${a}, ${b}, ${c}) = ${got}, exact ${want}`);
+      if (!Object.is(want, Math.fround(a * b + c))) doubleRoundingWrong++;
+    }
+    expect(off.slice(0, 5)).toEqual([]);
+    expect(doubleRoundingWrong).toBeGreaterThan(0); // cases where Math.fround(a * b + c) is wrong
+  });
+
+  it("fma32 rounds the exact sum, not the double one: the double sum can land on a float32 midpoint", () => {
+    // c = 1 + 2^−23 (odd), a·b = 2^−24·(1 − 2^−46): the exact sum lies just below the midpoint 1 + 2^−23 + 2^−24
+    // and rounds down, but its double rounding is the midpoint itself, which Math.fround rounds to even (up).
+    const a = 1 + 2 ** -23;
+    const b = (1 - 2 ** -23) * 2 ** -24;
+    const c = 1 + 2 ** -23;
+    expect(Math.fround(a * b + c)).toBe(1 + 2 ** -22);
+    expect(fma32(a, b, c)).toBe(1 + 2 ** -23);
+    expect(fma32(-a, b, -c)).toBe(-(1 + 2 ** -23));
+    // and on the other side of the midpoint (exact sum just above it, double sum on it, even is below)
+    expect(Math.fround(1 + 2 ** -24 + 2 ** -70)).toBe(1);
+    expect(fma32(1 + 2 ** -23, (1 + 2 ** -23) * 2 ** -24, 1)).toBe(1 + 2 ** -23);
+    // the overflow threshold 2^128 − 2^103 approached from below rounds to the largest float32, not ∞
+    const max = 3.4028234663852886e38; // 2^128 − 2^104
+    const [oa, ob] = [2 ** 103 * (1 + 2 ** -23), 1 - 2 ** -23]; // product 2^103 − 2^57: sum 2^57 below 2^128 − 2^103
+    expect(Math.fround(oa * ob + max)).toBe(Infinity);
+    expect(fma32(oa, ob, max)).toBe(max);
+    expect(fma32(2 ** 64, 2 ** 64, max)).toBe(Infinity);
+    expect(fma32(Infinity, 0, 1)).toBeNaN();
+    expect(Object.is(fma32(-0, 1, -0), -0)).toBe(true);
   });
 });

@@ -1,33 +1,22 @@
 import { Optimizer, type FloatArray } from "../../src/core/index.js";
 import type { UpdateRule } from "../../src/core/rule.js";
-import { factories, type Factory } from "./configs.js";
-import {
-  gradientRows,
-  num,
-  replay,
-  trajectoryRows,
-  type CaseResult,
-  type RandomCase,
-} from "./random-replay.js";
+import { FLOAT32_COMPUTE, factories, type Factory } from "./configs.js";
+import { num, replay, trajectoryRows, type CaseResult, type RandomCase } from "./random-replay.js";
 
 /**
- * Diagnosis of the random cases our core does not reproduce within the rule: each failing case is replayed
- * with "what-if" variants of the library's own rules (same options, same loops), each changing one thing
- * the way the reference computes it. A variant that makes the case pass names the cause. What is left is
- * compared with the reference's own sensitivity to ±1 ulp noise (stored in the fixture).
+ * Diagnosis of the random cases: why a case is not bit-identical to the reference, and why a case outside the
+ * rule is. Each case is replayed with "what-if" variants of the library's own rules (same options, same loops),
+ * each changing one thing the way the reference computes it; a variant that makes the case pass (or
+ * bit-identical) names the cause. What is left is compared with the reference's own sensitivity to ±1 ulp
+ * noise (stored in the fixture).
  *
  * Variants:
  * - `pow`: β^t (and everything derived from it: bias corrections, ρ_t, r_t, the warm-up decision) as CPython
- *   computes it instead of V8's `**`. CPython's `β ** t` is glibc's pow, which is within 0.52 ulp: it is the
- *   exactly rounded power except in rare near-ties (14 of the fixture's 27,424 (β, t) pairs), which the fixture
- *   lists per case (`pow_not_correctly_rounded`). V8's `**` differs from it by an ulp for ~6 % of random (β, t).
+ *   computes it. CPython's `β ** t` is glibc's pow, which is within 0.52 ulp: it is the exactly rounded power
+ *   (what the library's `powInt` computes, and what the variants use without `pow`) except in rare near-ties
+ *   (14 of the fixture's 27,424 (β, t) pairs), which the fixture lists per case (`pow_not_correctly_rounded`).
  * - `l2f32`: on float32 data the L2 term is rounded to float32 before use, g ← fround(g + fround(λ)·θ), as
- *   torch's `grad.add(p, alpha=λ)` does; the library keeps g + λθ in double.
- * - `norm32`: Fromage's tensor norms accumulated in float32, as torch's float32 `norm()` does (squares
- *   underflow to 0 below ~1e-19 and overflow to ∞ above ~1.8e19); the library accumulates in double.
- * - `f32ops`: MSVAG and Fromage on float32 data with every operation rounded to float32 and every scalar
- *   rounded to float32 where it meets a tensor, as torch computes them; the library computes each element's
- *   update in double and rounds only what it stores.
+ *   torch's `grad.add(p, alpha=λ)` does.
  * - `torch` (with `pow`: {@link TORCH_EMULATION}): every optimizer as torch 1.13's CPU kernels compute it, in
  *   both dtypes: each op rounded in the dtype, scalars rounded to float32 where they meet a float32 tensor,
  *   `add_(x, alpha)` and `addcmul_` as fused multiply-adds (exact, via BigInt), `addcdiv_` as a + (v·b)/c,
@@ -35,7 +24,11 @@ import {
  *   fromageTorch), CPython's β^t. It reproduces all 1,200 cases of the fixture bit for bit (run
  *   random-report.ts), which checks the fixture and the reading of the reference alike. It is the yardstick
  *   for what a bit-exact port computes: a failing case it reproduces is a rounding-order difference of the
- *   library, not a misreading of the reference.
+ *   library, not a misreading of the reference. It is written independently of the library (BigInt fused
+ *   multiply-adds, its own loops).
+ * - `unfused` (with `torch`): the same emulation with every fused multiply-add replaced by a product and a sum,
+ *   each rounded. In float64 the library computes the element-wise optimizers exactly like this (it is checked
+ *   case by case), so their float64 differences from the reference are the fused multiply-adds and nothing else.
  */
 
 /** x = M·2^E exactly (M a signed integer), for a finite double x. */
@@ -84,8 +77,15 @@ export function exactPow(b: number, t: number): number {
   return roundBig(M ** BigInt(t), E * t, 53, -1022);
 }
 
-/** a·b + c with one rounding, to double or (float32 = true) to float32: a fused multiply-add. */
+/** Set while a variant with `unfused` runs: {@link fma} then rounds the product and the sum separately. */
+let unfusedNow = false;
+
+/**
+ * a·b + c with one rounding, to double or (float32 = true) to float32: a fused multiply-add (or, while an
+ * `unfused` variant runs, a product and a sum each rounded).
+ */
 export function fma(a: number, b: number, c: number, float32 = false): number {
+  if (unfusedNow) return float32 ? Math.fround(Math.fround(a * b) + c) : a * b + c;
   const plain = a * b + c;
   if (!Number.isFinite(plain) || !Number.isFinite(a) || !Number.isFinite(b) || !Number.isFinite(c)) {
     return float32 ? Math.fround(plain) : plain;
@@ -108,22 +108,15 @@ export function fma(a: number, b: number, c: number, float32 = false): number {
   return S < 0n ? -r : r;
 }
 
-/** The first t ≤ steps where V8's β ** t differs from CPython's, for each β the optimizer uses. */
+/**
+ * The powers β^t of a case (t ≤ its steps, β among those the optimizer uses) where CPython's `β ** t` (glibc's
+ * pow) is not the exactly rounded power the library computes, e.g. `["β1^3"]`.
+ */
 export function powDifferences(kase: RandomCase): string[] {
-  const out: string[] = [];
-  const betas = kase.config.betas as [number, number] | undefined;
-  if (!betas) return out;
-  const used = kase.optimizer === "msvag" ? [0] : [0, 1];
-  for (const k of used) {
-    const b = betas[k]!;
-    for (let t = 1; t <= kase.trajectory.length; t++) {
-      if (b ** t !== cpythonPow(kase)(b, t)) {
-        out.push(`β${k + 1}^${t}`);
-        break;
-      }
-    }
-  }
-  return out;
+  const used = kase.optimizer === "msvag" ? [1] : [1, 2];
+  return (kase.pow_not_correctly_rounded ?? [])
+    .filter(([k, t]) => used.includes(k) && t <= kase.trajectory.length)
+    .map(([k, t]) => `β${k}^${t}`);
 }
 
 type Pow = (b: number, t: number) => number;
@@ -141,8 +134,8 @@ type CoefficientsFn = (t: number, lr: number, o: Opts) => Coeffs;
 
 /**
  * The library's `coefficients` of each optimizer rewritten with the power as a parameter (same formulas, same
- * order). With `pow = (b, t) => b ** t` they give exactly the library's values (checked by
- * {@link checkCoefficientCopies}).
+ * order). With the power the library uses (the exactly rounded one, {@link exactPow}) they give exactly the
+ * library's values (checked by {@link checkCoefficientCopies}).
  */
 function coefficientsWithPow(optimizer: string, base: CoefficientsFn, pow: Pow): CoefficientsFn {
   switch (optimizer) {
@@ -187,7 +180,7 @@ function coefficientsWithPow(optimizer: string, base: CoefficientsFn, pow: Pow):
       return (t, lr, o) => {
         const b1t = pow(o.beta1, t);
         const rho = (((1 - o.beta1) / (1 + o.beta1)) * (1 + b1t)) / (1 - b1t);
-        return { ...base(t, lr, o), bc1: 1 - b1t, rho, oneMinusRho: 1 - rho, move: t > 1 && rho !== 1 };
+        return { ...base(t, lr, o), bc1: 1 - b1t, rho, oneMinusRho: 1 - rho };
       };
     case "radam":
     case "radam_paper":
@@ -263,67 +256,6 @@ export function checkCoefficientCopies(kase: RandomCase): string {
 type Update = (theta: FloatArray, grad: FloatArray, slots: readonly FloatArray[], c: Coeffs) => void;
 
 const f = Math.fround;
-
-/** Float32 Euclidean norm accumulated in float32 (sequentially; torch's order differs, its range does not). */
-function norm32(a: FloatArray): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum = f(sum + f(a[i]! * a[i]!));
-  return f(Math.sqrt(sum));
-}
-
-/** Fromage per torch float32 op: ratio, g·ratio and the division by √(1+α²) each rounded (norms in float32). */
-const fromageF32: Update = (theta, grad, _slots, c) => {
-  const lr = f(c.lr as number);
-  const shrink = f(c.shrink as number);
-  const nTheta = norm32(theta);
-  const nGrad = norm32(grad);
-  if (nTheta > 0 && nGrad > 0) {
-    const ratio = f(nTheta / nGrad);
-    for (let i = 0; i < theta.length; i++) theta[i] = f(f(theta[i]! - lr * f(grad[i]! * ratio)) / shrink);
-  } else {
-    for (let i = 0; i < theta.length; i++) theta[i] = f(f(theta[i]! - lr * grad[i]!) / shrink);
-  }
-};
-
-/** Fromage as the library computes it, but with float32-accumulated norms. */
-const fromageNorm32: Update = (theta, grad, _slots, c) => {
-  const { lr } = c as { lr: number };
-  const shrink = f(c.shrink as number);
-  const nTheta = norm32(theta);
-  const nGrad = norm32(grad);
-  if (nTheta > 0 && nGrad > 0) {
-    const ratio = nTheta / nGrad;
-    for (let i = 0; i < theta.length; i++) theta[i] = (theta[i]! - lr * (grad[i]! * ratio)) / shrink;
-  } else {
-    for (let i = 0; i < theta.length; i++) theta[i] = (theta[i]! - lr * grad[i]!) / shrink;
-  }
-};
-
-/** MSVAG per torch float32 op (fused multiply-adds approximated by one double evaluation then fround). */
-const msvagF32: Update = (theta, grad, slots, c) => {
-  const m = slots[0]!;
-  const v = slots[1]!;
-  const l2 = c.l2 as number;
-  const b1 = f(c.beta1 as number);
-  const omb1 = f(c.oneMinusBeta1 as number);
-  const bc1 = f(c.bc1 as number);
-  const rho = f(c.rho as number);
-  const omr = f(c.oneMinusRho as number);
-  const negLr = f(c.negLr as number);
-  for (let i = 0; i < theta.length; i++) {
-    const g = l2 !== 0 ? f(grad[i]! + f(l2) * theta[i]!) : grad[i]!;
-    m[i] = f(f(b1 * m[i]!) + omb1 * g);
-    v[i] = f(f(b1 * v[i]!) + f(omb1 * g) * g);
-    if (!c.move) continue;
-    const mHat = f(m[i]! / bc1);
-    const vHat = f(v[i]! / bc1);
-    const m2 = f(mHat * mHat);
-    const s = f(f(vHat - m2) / omr);
-    let gamma = f(m2 / f(m2 + f(rho * s)));
-    if (gamma !== gamma) gamma = 0;
-    theta[i] = f(theta[i]! + f(f(negLr * mHat) * gamma));
-  }
-};
 
 /**
  * torch.optim.SGD and Adam/AdamW exactly as torch 1.13's CPU kernels compute them: every op rounded in the
@@ -543,12 +475,13 @@ const TORCH_UPDATES: Record<string, Update> = {
 
 export interface Variant {
   name: string;
-  /** SGD, Adam, AdamW: torch's exact op sequence with fused multiply-adds (see sgdTorch). */
+  /** Every optimizer: torch's exact op sequence with fused multiply-adds (see sgdTorch and TORCH_UPDATES). */
   torch?: boolean;
+  /** With `torch`: products and sums rounded separately instead of fused. */
+  unfused?: boolean;
+  /** β^t as CPython computes it (glibc's pow); otherwise exactly rounded, as the library computes it. */
   pow?: boolean;
   l2f32?: boolean;
-  norm32?: boolean;
-  f32ops?: boolean;
 }
 
 /** Builds the library's optimizer for a case with the variant's changes (options resolved by the library). */
@@ -560,15 +493,24 @@ export function variantFactory(kase: RandomCase, variant: Variant): Factory {
     ) as unknown as Optimizer;
     const rule = real.rule as unknown as UpdateRule<unknown, never, Coeffs>;
     const base = rule.coefficients.bind(rule) as unknown as CoefficientsFn;
-    const pow: Pow = variant.pow ? cpythonPow(kase) : (b, t) => b ** t;
+    const pow: Pow = variant.pow ? cpythonPow(kase) : exactPow;
     const coefficients = coefficientsWithPow(kase.optimizer, base, pow);
     let update: Update = rule.update.bind(rule) as Update;
     const f32 = params[0] instanceof Float32Array;
-    if (f32 && kase.optimizer === "fromage" && variant.f32ops) update = fromageF32;
-    else if (f32 && kase.optimizer === "fromage" && variant.norm32) update = fromageNorm32;
-    if (f32 && kase.optimizer === "msvag" && variant.f32ops) update = msvagF32;
-    if (variant.torch) update = TORCH_UPDATES[kase.optimizer]!;
-    if (f32 && variant.l2f32 && !(kase.optimizer === "msvag" && variant.f32ops)) {
+    if (variant.torch) {
+      const emulated = TORCH_UPDATES[kase.optimizer]!;
+      update = variant.unfused
+        ? (theta, grad, slots, c) => {
+            unfusedNow = true;
+            try {
+              emulated(theta, grad, slots, c);
+            } finally {
+              unfusedNow = false;
+            }
+          }
+        : emulated;
+    }
+    if (f32 && variant.l2f32) {
       const inner = update;
       update = (theta, grad, slots, c) => {
         const l2 = c.l2;
@@ -596,10 +538,7 @@ export function variantFactory(kase: RandomCase, variant: Variant): Factory {
 export const VARIANTS: Variant[] = [
   { name: "pow", pow: true },
   { name: "l2f32", l2f32: true },
-  { name: "norm32", norm32: true },
-  { name: "f32ops", f32ops: true },
   { name: "pow+l2f32", pow: true, l2f32: true },
-  { name: "pow+l2f32+f32ops", pow: true, l2f32: true, f32ops: true },
 ];
 
 /** Which variants apply to a case (the others change nothing for it). */
@@ -609,73 +548,14 @@ export function applicableVariants(kase: RandomCase): Variant[] {
   const l2 =
     f32 &&
     ((kase.config.weight_decay as number) ?? 0) !== 0 &&
-    (["sgd", "adam", "radam", "yogi", "adabound", "msvag"].includes(kase.optimizer) ||
+    (["sgd", "adam", "radam", "yogi", "adabound"].includes(kase.optimizer) ||
       (kase.optimizer === "adabelief" && kase.config.weight_decouple === false));
-  const f32ops = f32 && ["msvag", "fromage"].includes(kase.optimizer);
-  return VARIANTS.filter(
-    (v) =>
-      (!v.pow || hasPow) &&
-      (!v.l2f32 || l2) &&
-      (!v.norm32 || (f32 && kase.optimizer === "fromage")) &&
-      (!v.f32ops || f32ops),
-  );
-}
-
-/**
- * Fromage, float32: the steps (up to `upTo`) where torch's float32 norm of a tensor (of θ before the step, taken
- * from the reference trajectory, or of g) leaves the double norm: 0 or ∞ where the double norm is finite and
- * nonzero, or off by more than 1e-5 relative (subnormal squares lose bits). Returns how many and the last of them.
- */
-export function fromageNormEvent(kase: RandomCase, upTo: number): string {
-  const grads = gradientRows(kase);
-  const traj = trajectoryRows(kase);
-  let theta = kase.init.map(num);
-  let count = 0;
-  let last = "";
-  for (let step = 0; step < Math.min(upTo, grads.length); step++) {
-    let k = 0;
-    for (let t = 0; t < kase.shapes.length; t++) {
-      const n = kase.shapes[t]!.reduce((a, b) => a * b, 1);
-      for (const [what, row] of [
-        ["‖θ‖", theta],
-        ["‖g‖", grads[step]!],
-      ] as const) {
-        const part = Float32Array.from(row.slice(k, k + n));
-        const n32 = norm32(part);
-        let sum = 0;
-        for (const x of part) sum += x * x;
-        const n64 = Math.sqrt(sum);
-        if (
-          Number.isFinite(n64) &&
-          n64 > 0 &&
-          (!Number.isFinite(n32) || n32 === 0 || Math.abs(n32 - n64) > 1e-5 * n64)
-        ) {
-          count++;
-          last = `step ${step + 1}, tensor ${t}: float32 ${what} = ${n32.toExponential(3)} (exact ${n64.toExponential(3)})`;
-        }
-      }
-      k += n;
-    }
-    theta = traj[step]!;
-  }
-  return count === 0 ? "" : `${count} float32 norm(s) off range up to the failing step, the last at ${last}`;
-}
-
-/** The largest |g| of a case (for the float32 range annotations). */
-export function maxAbsGradient(kase: RandomCase): number {
-  let m = 0;
-  for (const row of gradientRows(kase)) for (const x of row) m = Math.max(m, Math.abs(x));
-  return m;
+  return VARIANTS.filter((v) => (!v.pow || hasPow) && (!v.l2f32 || l2));
 }
 
 export interface Diagnosis {
   category: string;
   detail: string;
-}
-
-/** MSVAG's ρ_1 = (1−β1)/(1+β1)·(1+β1)/(1−β1) evaluated in double as the reference does. */
-export function msvagRho1(beta1: number): number {
-  return (((1 - beta1) / (1 + beta1)) * (1 + beta1)) / (1 - beta1);
 }
 
 /** The full torch emulation (every variant together: per-op rounding, FMA, CPython β^t, ρ_1 as evaluated). */
@@ -688,6 +568,57 @@ export function emulationNote(kase: RandomCase, tol: number): string {
   return `torch emulation still off by ${r.worstStrict.toExponential(2)}${r.strict ? " (within the rule)" : ""}`;
 }
 
+/** The two replays computed the same parameters after every step, bit for bit (NaN equal to NaN). */
+export function sameRows(a: CaseResult, b: CaseResult): boolean {
+  if (a.actual.length !== b.actual.length) return false;
+  return a.actual.every((row, s) => row.every((x, i) => same(x, b.actual[s]![i])));
+}
+
+/** Where a case deviates most under the rule: step, element, values, and the largest |θ| the element held. */
+function worstPoint(kase: RandomCase, result: CaseResult, which: "strict" | "relaxed") {
+  const expected = trajectoryRows(kase);
+  const peak = kase.init.map((x) => (Number.isFinite(num(x)) ? Math.abs(num(x)) : 0));
+  let best = { step: 0, element: 0, actual: 0, expected: 0, peak: 0, deviation: -1 };
+  for (let s = 0; s < result.actual.length; s++) {
+    for (let k = 0; k < expected[s]!.length; k++) {
+      const e = expected[s]![k]!;
+      const a = result.actual[s]![k]!;
+      if (!Number.isFinite(e) || !Number.isFinite(a)) continue;
+      peak[k] = Math.max(peak[k]!, Math.abs(e));
+      const d = Math.abs(a - e) / (1 + (which === "strict" ? Math.abs(e) : peak[k]!));
+      if (d > best.deviation)
+        best = { step: s + 1, element: k, actual: a, expected: e, peak: peak[k]!, deviation: d };
+    }
+  }
+  return best;
+}
+
+/**
+ * Why a case the library computes within the rule is not bit-identical to the reference (`""` when it is):
+ * - `glibc pow`: the library with CPython's β^t is bit-identical (glibc's pow is off the exactly rounded power
+ *   at a near-tie, see {@link powDifferences});
+ * - `fused multiply-adds` (float64): the library computes exactly the torch emulation with its fused
+ *   multiply-adds unfused (and the exactly rounded power): torch's fusion is the only difference (with
+ *   `and glibc pow` when a glibc near-tie also falls in the case's steps);
+ * - `float32 rounding order` (float32 data, and the float64 cases the paper folder's RAdam computes in
+ *   float32): torch rounds every operation to float32 and fuses multiply-adds, the library computes each
+ *   element's update in double and rounds what it stores;
+ * - `unexplained`: none of these (a bug, or a reading of the reference to revisit).
+ */
+export function explainDifference(kase: RandomCase, result: CaseResult, tol: number): string {
+  if (result.bitIdentical) return "";
+  if (replay(kase, tol, variantFactory(kase, { name: "pow", pow: true })).bitIdentical) return "glibc pow";
+  const float32 = kase.dtype === "float32" || FLOAT32_COMPUTE.has(kase.optimizer);
+  if (!float32) {
+    const unfused = replay(kase, tol, variantFactory(kase, { name: "unfused", torch: true, unfused: true }));
+    if (!sameRows(result, unfused)) return "unexplained";
+    return powDifferences(kase).length > 0 ? "fused multiply-adds and glibc pow" : "fused multiply-adds";
+  }
+  return replay(kase, tol, variantFactory(kase, TORCH_EMULATION)).bitIdentical
+    ? "float32 rounding order"
+    : "unexplained";
+}
+
 /**
  * Classifies a case that fails the rule (`which` = strict or relaxed) at tolerance `tol`.
  */
@@ -698,19 +629,7 @@ export function diagnose(
   which: "strict" | "relaxed",
 ): Diagnosis {
   const worst = which === "strict" ? result.worstStrict : result.worstRelaxed;
-  const first = which === "strict" ? result.firstStrictFailure : result.firstRelaxedFailure;
   if (result.error) return { category: "library threw", detail: result.error };
-  if (
-    kase.optimizer === "msvag" &&
-    msvagRho1((kase.config.betas as number[])[0]!) !== 1 &&
-    first?.step === 1
-  ) {
-    const r1 = msvagRho1((kase.config.betas as number[])[0]!);
-    return {
-      category: "documented deviation: MSVAG step 1",
-      detail: `reference's 1−ρ_1 = ${(1 - r1).toExponential(2)} (not 0), so its first step divides by rounding noise; the library never moves in step 1; ${emulationNote(kase, tol)}`,
-    };
-  }
   const passing: string[] = [];
   for (const v of applicableVariants(kase)) {
     const r = replay(kase, tol, variantFactory(kase, v));
@@ -720,34 +639,27 @@ export function diagnose(
   if (passing.length > 0) {
     const cause = passing[0]!;
     const why: Record<string, string> = {
-      pow: `V8 ** differs from CPython's β ** t (${pows.join(", ")})`,
+      pow: `glibc's β ** t is not the exactly rounded power at ${pows.join(", ")}`,
       l2f32: "L2 term not rounded to float32 before use",
-      norm32: "Fromage norms accumulated in double; torch's float32 norm under/overflows",
-      f32ops: "float32 update computed in double; torch rounds every op to float32",
       "pow+l2f32": `both the power (${pows.join(", ")}) and the float32 L2 rounding`,
-      "pow+l2f32+f32ops": "per-op float32 rounding together with the power and the L2 rounding",
     };
-    let note = "";
-    if (kase.optimizer === "fromage" && (cause === "norm32" || cause === "f32ops")) {
-      note = `; ${fromageNormEvent(kase, first?.step ?? Infinity) || "no norm leaves its double value by 1e-5: rounding only"}`;
-    } else if (kase.optimizer === "msvag" && cause.includes("f32ops")) {
-      const g = maxAbsGradient(kase);
-      note =
-        g >= 1.8e19
-          ? `; |g| up to ${g.toExponential(1)}: float32 intermediates (g², v/(1−β1^t), m̂²) overflow to ∞ (γ → 0) where the library's doubles stay finite`
-          : `; |g| ≤ ${g.toExponential(1)} (no overflow): the float32 rounding of the cancellation v̂ − m̂², amplified by γ = m̂²/(m̂² + ρ_t·s)`;
-    }
     return {
       category: cause,
-      detail: `${why[cause]}; passes with: ${passing.join(", ")}${note}; ${emulationNote(kase, tol)}`,
+      detail: `${why[cause]}; passes with: ${passing.join(", ")}; ${emulationNote(kase, tol)}`,
     };
   }
   const emulation = emulationNote(kase, tol);
   const noise = num(kase.noise[which === "strict" ? 0 : 1]);
   if (noise > 0 && worst <= 10 * noise) {
+    const w = worstPoint(kase, result, which);
     return {
       category: "ill-conditioned",
-      detail: `the reference itself moves by ${noise.toExponential(2)} under ±1 ulp noise (ours: ${worst.toExponential(2)}); ${emulation}`,
+      detail:
+        `element ${w.element} reaches |θ| = ${w.peak.toExponential(2)} and is ${w.expected.toPrecision(4)} at step ` +
+        `${w.step}, where we hold ${w.actual.toPrecision(4)}: the rounding of the large values, measured against ` +
+        `1 + |θ| there (against the largest |θ| held: ${result.worstRelaxed.toExponential(2)}, ` +
+        `${result.relaxed ? "within" : "outside"} the relaxed rule); the reference itself moves by ` +
+        `${noise.toExponential(2)} under ±1 ulp noise (ours: ${worst.toExponential(2)}); ${emulation}`,
     };
   }
   return {

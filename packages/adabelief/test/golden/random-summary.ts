@@ -2,6 +2,7 @@ import { FLOAT32_COMPUTE } from "./configs.js";
 import {
   checkCoefficientCopies,
   diagnose,
+  explainDifference,
   TORCH_EMULATION,
   variantFactory,
   type Diagnosis,
@@ -53,10 +54,19 @@ export interface Evaluation {
   float32ComputeOverFloat64Tol: number[];
   /** Mismatches between the diagnosis' copies of the coefficient formulas and the library ("" = none). */
   copyMismatches: string[];
+  /**
+   * Report only: every case within the strict rule that is not bit-identical, with the cause of its
+   * difference (see explainDifference).
+   */
+  differences?: { kase: RandomCase; cause: string }[];
 }
 
 const zero = (): Counts => ({ cases: 0, bitIdentical: 0, strict: 0, relaxed: 0, nonfinite: 0 });
 
+/**
+ * Replays every case. `withDiagnosis`: classify the cases outside the strict rule. `emulate` (the report): also
+ * count what the torch emulation gets, and explain every difference within the rule.
+ */
 export function evaluate(fixture: RandomFixture, withDiagnosis = true, emulate = false): Evaluation {
   const byDtype: Record<DType, Counts> = { float32: zero(), float64: zero() };
   const byOptimizer: Record<string, Record<DType, Counts>> = {};
@@ -64,6 +74,7 @@ export function evaluate(fixture: RandomFixture, withDiagnosis = true, emulate =
   const failures: FailureRow[] = [];
   const float32ComputeOverFloat64Tol: number[] = [];
   const copyMismatches = new Set<string>();
+  const differences: { kase: RandomCase; cause: string }[] = [];
   for (const kase of fixture.cases) {
     const tol = tolFor(fixture, kase);
     const result = replay(kase, tol);
@@ -82,6 +93,9 @@ export function evaluate(fixture: RandomFixture, withDiagnosis = true, emulate =
         c.emulatedBitIdentical = (c.emulatedBitIdentical ?? 0) + (em.bitIdentical ? 1 : 0);
         c.emulatedStrict = (c.emulatedStrict ?? 0) + (em.strict ? 1 : 0);
       }
+    }
+    if (emulate && result.strict && !result.bitIdentical) {
+      differences.push({ kase, cause: explainDifference(kase, result, tol) });
     }
     if (result.strict && tol !== fixture.generator.comparison.tol[kase.dtype]) {
       if (!replay(kase, fixture.generator.comparison.tol[kase.dtype]).strict)
@@ -105,6 +119,7 @@ export function evaluate(fixture: RandomFixture, withDiagnosis = true, emulate =
     failures,
     float32ComputeOverFloat64Tol,
     copyMismatches: [...copyMismatches],
+    ...(emulate ? { differences } : {}),
   };
 }
 
@@ -165,6 +180,30 @@ export function formatReport(e: Evaluation): string {
       `  radam_paper float64 (computes in float32) held to the float32 tol; against the float64 tol 1e-10 ` +
         `${e.float32ComputeOverFloat64Tol.length} more would fail: ids ${e.float32ComputeOverFloat64Tol.join(" ")}`,
     );
+  }
+  if (e.differences) {
+    for (const k of ["float64", "float32"] as const) {
+      const rows = e.differences.filter((d) => d.kase.dtype === k);
+      const causes = new Map<string, Map<string, number>>();
+      for (const d of rows) {
+        const per = causes.get(d.cause) ?? new Map<string, number>();
+        per.set(d.kase.optimizer, (per.get(d.kase.optimizer) ?? 0) + 1);
+        causes.set(d.cause, per);
+      }
+      lines.push(`${k}: within the strict rule but not bit-identical: ${rows.length}`);
+      for (const [cause, per] of [...causes.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+        const total = [...per.values()].reduce((a, b) => a + b, 0);
+        const list = [...per.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([o, n]) => `${o} ${n}`);
+        const ids =
+          cause === "fused multiply-adds" || cause === "float32 rounding order"
+            ? ""
+            : `  ids ${rows
+                .filter((d) => d.cause === cause)
+                .map((d) => d.kase.id)
+                .join(" ")}`;
+        lines.push(`  ${cause}: ${total}  (${list.join(", ")})${ids}`);
+      }
+    }
   }
   const cats = new Map<string, number>();
   for (const f of e.failures) cats.set(f.strict.category, (cats.get(f.strict.category) ?? 0) + 1);

@@ -1,4 +1,5 @@
 import { powInt } from "../numerics.js";
+import type { ParamGroup } from "../groups.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
@@ -42,6 +43,17 @@ export interface AdaBeliefOptions extends CommonOptions {
    */
   smaThreshold?: number;
 }
+
+/**
+ * The options an AdaBelief parameter group may set: the per-group entries of the official code's
+ * `param_groups` (`learningRate`, `beta1`, `beta2`, `epsilon`, `weightDecay`, `amsgrad`). `weightDecouple`,
+ * `fixedDecay`, `rectify`, `degeneratedToSgd` (attributes of the official optimizer object), `smaThreshold`
+ * (a constant there) and `nonFinite` apply to the whole optimizer.
+ */
+export type AdaBeliefGroupOptions = Omit<
+  AdaBeliefOptions,
+  "weightDecouple" | "fixedDecay" | "rectify" | "degeneratedToSgd" | "smaThreshold" | "nonFinite"
+>;
 
 /** {@link AdaBeliefOptions} with defaults applied. */
 export interface ResolvedAdaBeliefOptions extends ResolvedCommon {
@@ -205,6 +217,8 @@ export const adabeliefRule: UpdateRule<AdaBeliefOptions, ResolvedAdaBeliefOption
   },
 
   nonNegativeSlots: ["s", "sMax"],
+
+  optimizerWide: ["weightDecouple", "fixedDecay", "rectify", "degeneratedToSgd", "smaThreshold"],
 
   slots(o) {
     return o.amsgrad ? ["m", "s", "sMax"] : ["m", "s"];
@@ -403,7 +417,10 @@ export function adabeliefAdaptiveLoopF32(
  * ```
  */
 export class AdaBelief extends Optimizer<ResolvedAdaBeliefOptions, AdaBeliefCoefficients> {
-  constructor(params: readonly FloatArray[], options: AdaBeliefOptions = {}) {
+  constructor(
+    params: readonly FloatArray[] | readonly ParamGroup<AdaBeliefGroupOptions>[],
+    options: AdaBeliefOptions = {},
+  ) {
     super(params, adabeliefRule, options);
   }
 }

@@ -1,5 +1,6 @@
 import { OptionError } from "../errors.js";
 import { powInt } from "../numerics.js";
+import type { GroupOptions, ParamGroup } from "../groups.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
@@ -238,7 +239,10 @@ export const adaboundRule: UpdateRule<AdaBoundOptions, ResolvedAdaBoundOptions, 
  * ```
  */
 export class AdaBound extends Optimizer<ResolvedAdaBoundOptions, AdaBoundCoefficients> {
-  constructor(params: readonly FloatArray[], options: AdaBoundOptions = {}) {
+  constructor(
+    params: readonly FloatArray[] | readonly ParamGroup<GroupOptions<AdaBoundOptions>>[],
+    options: AdaBoundOptions = {},
+  ) {
     super(params, adaboundRule, options);
   }
 }

@@ -1,4 +1,5 @@
 import { powInt } from "../numerics.js";
+import type { GroupOptions, ParamGroup } from "../groups.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
@@ -197,7 +198,10 @@ export const adamwRule = makeAdamRule("AdamW", true, ADAMW_DEFAULTS);
  * ```
  */
 export class Adam extends Optimizer<ResolvedAdamOptions, AdamCoefficients> {
-  constructor(params: readonly FloatArray[], options: AdamOptions = {}) {
+  constructor(
+    params: readonly FloatArray[] | readonly ParamGroup<GroupOptions<AdamOptions>>[],
+    options: AdamOptions = {},
+  ) {
     super(params, adamRule, options);
   }
 }
@@ -227,7 +231,10 @@ export class Adam extends Optimizer<ResolvedAdamOptions, AdamCoefficients> {
  * ```
  */
 export class AdamW extends Optimizer<ResolvedAdamOptions, AdamCoefficients> {
-  constructor(params: readonly FloatArray[], options: AdamOptions = {}) {
+  constructor(
+    params: readonly FloatArray[] | readonly ParamGroup<GroupOptions<AdamOptions>>[],
+    options: AdamOptions = {},
+  ) {
     super(params, adamwRule, options);
   }
 }

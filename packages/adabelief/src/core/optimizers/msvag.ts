@@ -1,4 +1,5 @@
-import { powInt } from "../numerics.js";
+import { fma, fma32, powInt } from "../numerics.js";
+import type { GroupOptions, ParamGroup } from "../groups.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
@@ -40,7 +41,11 @@ export interface ResolvedMSVAGOptions extends ResolvedCommon {
   amsgrad: boolean;
 }
 
-/** The scalars of one MSVAG step, computed in double precision as the reference code does. */
+/**
+ * The scalars of one MSVAG step, computed in double precision as the reference code does in Python floats (the
+ * update rounds them to float32 for float32 tensors, as torch does where a Python float meets a float32
+ * tensor).
+ */
 export interface MSVAGCoefficients {
   /** L2 coefficient added to the gradient (`g + l2·θ`); `0` means none. */
   l2: number;
@@ -50,13 +55,11 @@ export interface MSVAGCoefficients {
   bc1: number;
   /** ρ_t = (1 − β1)/(1 + β1)·(1 + β1^t)/(1 − β1^t), the variance reduction of the EMA after t steps. */
   rho: number;
-  /** 1 − ρ_t. */
-  oneMinusRho: number;
   /**
-   * `false` when the variance estimate is undefined, so γ = 0 and θ does not move: at step 1 (ρ_1 = 1 exactly in
-   * exact arithmetic, whatever β1) and whenever ρ_t = 1 (β1 = 0).
+   * 1 − ρ_t. 0 when ρ_t evaluates to exactly 1: always for β1 = 0, and at step 1 for most β1 (ρ_1 = 1 in exact
+   * arithmetic; the double evaluation is 1 ± 1 ulp for about 10 % of β1 values).
    */
-  move: boolean;
+  oneMinusRho: number;
   /** −α. */
   negLr: number;
 }
@@ -129,7 +132,6 @@ export const msvagRule: UpdateRule<MSVAGOptions, ResolvedMSVAGOptions, MSVAGCoef
       bc1: 1 - b1t,
       rho,
       oneMinusRho: 1 - rho,
-      move: t > 1 && rho !== 1,
       negLr: -lr,
     };
   },
@@ -137,25 +139,52 @@ export const msvagRule: UpdateRule<MSVAGOptions, ResolvedMSVAGOptions, MSVAGCoef
   update(theta, grad, slots, c) {
     const m = slots[0]!;
     const v = slots[1]!;
-    const { l2, beta1, oneMinusBeta1, bc1, rho, oneMinusRho, move, negLr } = c;
-    // The L2 term as torch's `grad.add(p, alpha=λ)`: for float32, λ is rounded to float32 and g + λθ is
-    // rounded to float32 (λθ is exact in double; torch's fused multiply-add rounds once, this rounds the
-    // double sum, which differs only when that sum lies exactly halfway between two float32 values).
-    const f32 = theta instanceof Float32Array;
-    const lam = f32 ? Math.fround(l2) : l2;
-    // Step 1 (ρ_1 = 1): s = x/0 and γ = m̂²/(m̂² + ρ·s) is 0, −0 or NaN → 0 in the reference, so θ is unchanged.
+    // The reference's tensor operations, in its order, each rounded in the tensor's dtype as torch 1.13's CPU
+    // kernels compute them:
+    //   grad.add_(λ, p)                    g = fma(θ, λ, g)
+    //   exp_avg.mul_(β1).add_(1 − β1, g)   m = fma(g, 1 − β1, β1·m)
+    //   exp_avg_sq.mul_(β1).addcmul_(1 − β1, g, g)   v = fma((1 − β1)·g, g, β1·v)
+    //   m̂ = m/bc1, v̂ = v/bc1, s = (v̂ − m̂²)/(1 − ρ), γ = m̂²/(m̂² + ρ·s), γ[NaN] = 0, p.add_(−α·m̂·γ)
+    // with the Python floats (β1, 1 − β1, bc1, 1 − ρ, ρ, −α, λ) rounded to float32 first for float32 tensors.
+    // No step is special-cased: where ρ_t = 1 the division by 1 − ρ_t = 0 gives s = ±∞ or NaN and γ = 0 or NaN
+    // → 0, as in the reference; where the double ρ_1 is 1 ± 1 ulp the reference's first step is taken too.
+    if (theta instanceof Float32Array) {
+      const f = Math.fround;
+      const lam = f(c.l2);
+      const b1 = f(c.beta1);
+      const omb1 = f(c.oneMinusBeta1);
+      const bc1 = f(c.bc1);
+      const rho = f(c.rho);
+      const omr = f(c.oneMinusRho);
+      const negLr = f(c.negLr);
+      for (let i = 0; i < theta.length; i++) {
+        const g = c.l2 !== 0 ? fma32(theta[i]!, lam, grad[i]!) : grad[i]!;
+        const mi = fma32(g, omb1, f(b1 * m[i]!));
+        const vi = fma32(f(omb1 * g), g, f(b1 * v[i]!));
+        m[i] = mi;
+        v[i] = vi;
+        const mHat = f(mi / bc1);
+        const vHat = f(vi / bc1);
+        const m2 = f(mHat * mHat);
+        const s = f(f(vHat - m2) / omr);
+        let gamma = f(m2 / f(m2 + f(rho * s)));
+        if (gamma !== gamma) gamma = 0;
+        theta[i] = theta[i]! + f(f(negLr * mHat) * gamma);
+      }
+      return;
+    }
+    const { l2, beta1, oneMinusBeta1, bc1, rho, oneMinusRho, negLr } = c;
     for (let i = 0; i < theta.length; i++) {
-      const g =
-        l2 === 0 ? grad[i]! : f32 ? Math.fround(grad[i]! + lam * theta[i]!) : grad[i]! + lam * theta[i]!;
-      m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
-      v[i] = beta1 * v[i]! + oneMinusBeta1 * g * g;
-      if (!move) continue;
-      const mHat = m[i]! / bc1;
-      const vHat = v[i]! / bc1;
+      const g = l2 !== 0 ? fma(theta[i]!, l2, grad[i]!) : grad[i]!;
+      const mi = fma(g, oneMinusBeta1, beta1 * m[i]!);
+      const vi = fma(oneMinusBeta1 * g, g, beta1 * v[i]!);
+      m[i] = mi;
+      v[i] = vi;
+      const mHat = mi / bc1;
       const m2 = mHat * mHat;
-      const s = (vHat - m2) / oneMinusRho;
+      const s = (vi / bc1 - m2) / oneMinusRho;
       let gamma = m2 / (m2 + rho * s);
-      if (gamma !== gamma) gamma = 0; // NaN (0/0 for a zero gradient) → 0, as the reference does
+      if (gamma !== gamma) gamma = 0; // NaN (0/0 for a zero gradient, or ∞/∞) → 0, as the reference does
       theta[i] = theta[i]! + negLr * mHat * gamma;
     }
   },
@@ -178,19 +207,29 @@ export const msvagRule: UpdateRule<MSVAGOptions, ResolvedMSVAGOptions, MSVAGCoef
  * θ ← θ − α·m̂·γ
  * ```
  *
- * Float32: the L2 term is rounded to float32 as torch's `grad.add(p, alpha=λ)` rounds it,
- * `fl32(g + fl32(λ)·θ)`, and the moments use that rounded gradient.
- * β^t is the correctly rounded power, as CPython's `beta ** step` computes it (V8's `**` can be an ulp off).
+ * Arithmetic: every operation is the reference's, in its order and in the tensor's dtype, as torch 1.13's CPU
+ * kernels compute it: `add_(x, alpha=a)` and `addcmul_` as fused multiply-adds (one rounding), the Python
+ * floats (β1, 1 − β1, 1 − β1^t, ρ_t, 1 − ρ_t, −α, λ) rounded to float32 where they meet a float32 tensor, and
+ * for **float32** every intermediate (g², v̂, m̂², s, γ, …) rounded to float32. This is not only a matter of
+ * last bits: for |g| from about 1e19 on (depending on β1), v̂ = v/(1 − β1^t) or m̂² overflows to ∞ in float32,
+ * so s = ∞ and γ = 0 (or NaN → 0), and the reference leaves θ where it is; in double the same step would be
+ * huge. This class computes what the reference computes.
+ * β^t is the correctly rounded power, which is what CPython's `beta ** step` (glibc's pow) gives except at rare
+ * near-ties (V8's `**` is an ulp off for a few per cent of (β, t)).
  *
  * Defaults (reference): α 1e-3, β1 0.9, λ 0. β2 (0.999), ε (1e-8) and amsgrad (false) are accepted but unused,
  * as in the reference; giving ε or `amsgrad: true` emits a warning (β2 is documented, not warned about).
  *
- * Behaviour of the reference, kept on purpose: **step 1 never moves θ** (ρ_1 = 1, so the variance is x/0 and
- * γ becomes 0); with a constant gradient γ ≈ 1 and the step is plain SGD, α·m̂; a coordinate whose gradient
- * is always 0 stays put (γ = 0/0 → 0). γ is not clamped, so rounding can make it slightly above 1.
- * Deviation: step 1 is skipped explicitly (γ = 0) for every β1. The reference gets there by evaluating ρ_1 in
- * double, which gives exactly 1 for β1 = 0.9 and most values, but for some β1 (e.g. 0.0306…) leaves 1 − ρ_1 ≈ 1e-16
- * and then takes a rounding-driven first step.
+ * Behaviour of the reference, kept on purpose: **step 1 does not move θ** when ρ_1 evaluates to exactly 1,
+ * as it does for β1 = 0.9 and about 90 % of β1 values (the variance is x/0, so γ becomes 0); with a constant
+ * gradient γ ≈ 1 and the step is plain SGD, α·m̂; a coordinate whose gradient is always 0 stays put
+ * (γ = 0/0 → 0). γ is not clamped, so rounding can make it slightly above 1.
+ * **The first step can be arbitrary**: ρ_1 = 1 in exact arithmetic, but the reference evaluates it in double,
+ * (1 − β1)/(1 + β1)·(1 + β1)/(1 − β1), which is 1 ± 1 ulp for about 10 % of β1 values drawn uniformly from
+ * [0, 1) (about 1 % of those in [0.9, 0.9999); e.g. β1 = 0.0306…). Then 1 − ρ_1 ≈ ±1e-16 and the reference
+ * divides the rounding residue v̂ − m̂² by it: γ is 1 where the residue is exactly 0 (a full step of α·m̂) and
+ * anything, of either sign, elsewhere. This class takes the same first step, bit for bit (float64 needs the
+ * exact fused multiply-adds for that: the residue is made of their roundings).
  * The later version of the reference file (`c975ac8`, after the paper) divides v by 1 − β2^t instead; that is
  * not what the paper ran and not what this class computes.
  *
@@ -202,7 +241,10 @@ export const msvagRule: UpdateRule<MSVAGOptions, ResolvedMSVAGOptions, MSVAGCoef
  * ```
  */
 export class MSVAG extends Optimizer<ResolvedMSVAGOptions, MSVAGCoefficients> {
-  constructor(params: readonly FloatArray[], options: MSVAGOptions = {}) {
+  constructor(
+    params: readonly FloatArray[] | readonly ParamGroup<GroupOptions<MSVAGOptions>>[],
+    options: MSVAGOptions = {},
+  ) {
     super(params, msvagRule, options);
   }
 }

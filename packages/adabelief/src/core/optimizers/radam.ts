@@ -1,5 +1,6 @@
 import { OptionError } from "../errors.js";
 import { powInt } from "../numerics.js";
+import type { ParamGroup } from "../groups.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
@@ -41,6 +42,13 @@ export interface RAdamOptions extends CommonOptions {
    */
   degeneratedToSgd?: boolean;
 }
+
+/**
+ * The options an RAdam parameter group may set: `learningRate`, `beta1`, `beta2`, `epsilon`, `weightDecay`
+ * (the per-group entries of both references). `variant` (which reference), `degeneratedToSgd` (an attribute
+ * of the paper's optimizer object) and `nonFinite` apply to the whole optimizer.
+ */
+export type RAdamGroupOptions = Omit<RAdamOptions, "variant" | "degeneratedToSgd" | "nonFinite">;
 
 /** {@link RAdamOptions} with defaults applied. `degeneratedToSgd` is `true` for variant `"pytorch"`. */
 export interface ResolvedRAdamOptions extends ResolvedCommon {
@@ -154,6 +162,8 @@ export const radamRule: UpdateRule<RAdamOptions, ResolvedRAdamOptions, RAdamCoef
   },
 
   nonNegativeSlots: ["v"],
+
+  optimizerWide: ["variant", "degeneratedToSgd"],
 
   slots() {
     return ["m", "v"];
@@ -279,7 +289,10 @@ export const radamRule: UpdateRule<RAdamOptions, ResolvedRAdamOptions, RAdamCoef
  * ```
  */
 export class RAdam extends Optimizer<ResolvedRAdamOptions, RAdamCoefficients> {
-  constructor(params: readonly FloatArray[], options: RAdamOptions = {}) {
+  constructor(
+    params: readonly FloatArray[] | readonly ParamGroup<RAdamGroupOptions>[],
+    options: RAdamOptions = {},
+  ) {
     super(params, radamRule, options);
   }
 }

@@ -1,4 +1,5 @@
 import { OptionError } from "../errors.js";
+import type { GroupOptions, ParamGroup } from "../groups.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
@@ -171,7 +172,10 @@ export const sgdRule: UpdateRule<SGDOptions, ResolvedSGDOptions, SGDCoefficients
  * ```
  */
 export class SGD extends Optimizer<ResolvedSGDOptions, SGDCoefficients> {
-  constructor(params: readonly FloatArray[], options: SGDOptions = {}) {
+  constructor(
+    params: readonly FloatArray[] | readonly ParamGroup<GroupOptions<SGDOptions>>[],
+    options: SGDOptions = {},
+  ) {
     super(params, sgdRule, options);
   }
 }

@@ -1,4 +1,5 @@
 import { powInt } from "../numerics.js";
+import type { GroupOptions, ParamGroup } from "../groups.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
 import type { FloatArray } from "../types.js";
@@ -173,7 +174,10 @@ export const yogiRule: UpdateRule<YogiOptions, ResolvedYogiOptions, YogiCoeffici
  * ```
  */
 export class Yogi extends Optimizer<ResolvedYogiOptions, YogiCoefficients> {
-  constructor(params: readonly FloatArray[], options: YogiOptions = {}) {
+  constructor(
+    params: readonly FloatArray[] | readonly ParamGroup<GroupOptions<YogiOptions>>[],
+    options: YogiOptions = {},
+  ) {
     super(params, yogiRule, options);
   }
 }

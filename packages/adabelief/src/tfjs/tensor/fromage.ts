@@ -3,8 +3,10 @@ import type { FromageCoefficients } from "../../core/optimizers/fromage.js";
 import type { TensorRule } from "./rule.js";
 
 /**
- * Fromage's update (see `fromageRule.update` in the core) as TensorFlow.js ops. The norms are per
- * variable and accumulated in float32 here (double in the core).
+ * Fromage's update (see `fromageRule.update` in the core) as TensorFlow.js ops. The norms are per variable,
+ * `tf.norm` of the float32 tensor: the squares are float32, so they underflow and overflow in about the same
+ * ranges as torch's (a norm of 0 or +∞ takes the same branch as in the reference); the summation order and the
+ * unfused `θ − α·x` are TF.js's, so last bits can differ from the core, which follows torch's order exactly.
  */
 export const fromageTensorRule: TensorRule<FromageCoefficients> = {
   elementwise: false,
