@@ -36,7 +36,15 @@ export {
   msvag,
   fromage,
 } from "./optimizers.js";
-export { RuleOptimizer, type TfjsOptions, type TfjsExtraOptions, type NamedTensor } from "./optimizer.js";
+export {
+  RuleOptimizer,
+  type TfjsOptions,
+  type TfjsExtraOptions,
+  type TfjsParamGroup,
+  type TfjsParamGroupView,
+  type VariableMatch,
+  type NamedTensor,
+} from "./optimizer.js";
 export type { ClipOptions } from "./clip.js";
 export type { KernelChoice, UpdatePath } from "./update.js";
 export { MultiStepsOptimizer, multiSteps, MULTI_STEPS_COUNT, MULTI_STEPS_SUFFIX } from "./accumulate.js";

@@ -1,10 +1,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { GradientMismatchError, NonFiniteGradientError, OptionError } from "../core/errors.js";
+import { resolveGroups, type GroupOptions } from "../core/groups.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../core/rule.js";
 import type { LearningRate } from "../core/types.js";
-import { check, learningRateAt } from "../core/validate.js";
+import { check, learningRateAt, stripUndefined } from "../core/validate.js";
 import type { ClipOptions } from "./clip.js";
-import { OptimizerState, type NamedTensor, type ValueChecks } from "./state.js";
+import { baseName, OptimizerState, type NamedTensor, type ValueChecks } from "./state.js";
 import type { TensorRule } from "./tensor/rule.js";
 import {
   canFuse,
@@ -14,28 +15,87 @@ import {
   scanNonFinite,
   selectRoute,
   type KernelChoice,
+  type GroupStep,
   type UpdatePath,
   type Work,
 } from "./update.js";
+import { runGpu } from "./gpu-run.js";
+
+/**
+ * Which variables a parameter group of a TensorFlow.js optimizer takes, by name: a RegExp searched in the
+ * name (`/(bias|gamma|beta)$/`), or a function of the name. A variable TensorFlow.js renamed on load (by
+ * appending `_1`, `_2`, …) is also tested under its name without those suffixes.
+ */
+export type VariableMatch = RegExp | ((name: string) => boolean);
+
+/**
+ * A parameter group of a TensorFlow.js optimizer: the variables it takes (`match`; the first group that
+ * matches a variable takes it) and the options it sets differently from the optimizer's.
+ *
+ * @typeParam G - the options a group may set, e.g. `AdaBeliefGroupOptions`.
+ */
+export type TfjsParamGroup<G extends object = object> = {
+  /** Which variables the group takes, by name. */
+  readonly match: VariableMatch;
+} & Readonly<G>;
+
+/** One parameter group of a TensorFlow.js optimizer as {@link RuleOptimizer.paramGroups} shows it. */
+export interface TfjsParamGroupView<R extends ResolvedCommon = ResolvedCommon> {
+  /** Which variables the group takes. */
+  readonly match: VariableMatch;
+  /** The group's resolved options: the optimizer's with the group's own settings applied. */
+  readonly options: Readonly<R>;
+  /** The learning rate the group's next step will use. */
+  readonly currentLearningRate: number;
+}
 
 /** Options every TensorFlow.js optimizer of this package takes besides its core options. */
-export interface TfjsExtraOptions extends ClipOptions {
+export interface TfjsExtraOptions<G extends object = object> extends ClipOptions {
   /** Which update paths may be used; default `"auto"`. See {@link KernelChoice}. */
   kernel?: KernelChoice;
+  /**
+   * Parameter groups: variables matched by name (first match wins) take the group's options, the others the
+   * optimizer's. See {@link TfjsParamGroup}.
+   */
+  groups?: readonly TfjsParamGroup<G>[];
 }
 
 /**
  * The names of {@link TfjsExtraOptions}: the options a TensorFlow.js optimizer of this package takes besides
- * its core rule's (listed with those when an unknown option is refused).
+ * its core rule's (listed with those when an unknown option is refused; a parameter group cannot set them).
  */
 const TFJS_EXTRA_OPTIONS = Object.freeze([
   "clipGlobalNorm",
   "clipValue",
   "kernel",
+  "groups",
 ] as const) satisfies readonly (keyof TfjsExtraOptions)[];
 
-/** A core optimizer's options plus {@link TfjsExtraOptions}. */
-export type TfjsOptions<O extends CommonOptions> = O & TfjsExtraOptions;
+/**
+ * A core optimizer's options plus {@link TfjsExtraOptions}.
+ *
+ * @typeParam O - the core options.
+ * @typeParam G - the options a parameter group may set (default: `O` without `nonFinite`).
+ */
+export type TfjsOptions<O extends CommonOptions, G extends object = GroupOptions<O>> = O &
+  TfjsExtraOptions<G>;
+
+/** A parameter group inside {@link RuleOptimizer}. */
+interface TfjsGroup<R> {
+  readonly match: VariableMatch;
+  /** The options the group sets, as given (for `getConfig`). */
+  readonly given: Readonly<Record<string, unknown>>;
+  options: Readonly<R>;
+  readonly ownLearningRate: boolean;
+  readonly slotNames: readonly string[];
+  readonly slotInit: readonly number[];
+}
+
+/** Whether `match` takes the variable name `name`. */
+function matches(match: VariableMatch, name: string): boolean {
+  // `search` ignores `lastIndex`, so a RegExp with the g or y flag gives the same answer every time.
+  return typeof match === "function" ? match(name) === true : name.search(match) >= 0;
+}
 
 /** A gradient in `applyGradients`'s array form (TensorFlow.js does not export its `NamedTensor` type). */
 export type { NamedTensor };
@@ -66,6 +126,51 @@ function withTfjsOptions(error: unknown): unknown {
   return new OptionError(message, { cause: error });
 }
 
+/** A group's `match` as `getConfig` writes it (`{ source, flags }`) made a RegExp again; anything else unchanged. */
+function regExpOf(match: unknown): unknown {
+  if (typeof match !== "object" || match === null || match instanceof RegExp) return match;
+  const { source, flags } = match as Record<string, unknown>;
+  if (typeof source !== "string" || (flags !== undefined && typeof flags !== "string")) return match;
+  try {
+    return new RegExp(source, flags as string | undefined);
+  } catch (e) {
+    throw new OptionError(
+      `fromConfig: a param group's match /${source}/${String(flags ?? "")} is not a valid RegExp`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+/**
+ * The `groups` option read once and checked: per group, its `match` and the options it sets (the rest of its
+ * keys).
+ */
+function readGroups(
+  name: string,
+  groups: unknown,
+): { match: VariableMatch; overrides: Record<string, unknown> }[] {
+  if (groups === undefined) return [];
+  if (!Array.isArray(groups)) {
+    throw new OptionError(`${name}: groups must be an array of { match, ...options }, got ${show(groups)}`);
+  }
+  return groups.map((g: unknown, k) => {
+    if (typeof g !== "object" || g === null || Array.isArray(g)) {
+      throw new OptionError(
+        `${name}: param group ${k} must be an object { match, ...options }, got ${show(g)}`,
+      );
+    }
+    const { match, ...overrides } = g as Record<string, unknown>;
+    if (!(match instanceof RegExp) && typeof match !== "function") {
+      throw new OptionError(
+        `${name}: param group ${k}: match must be a RegExp or a function (name) => boolean, got ${show(match)}`,
+      );
+    }
+    return { match: match as VariableMatch, overrides };
+  });
+}
+
 /**
  * A `tf.Optimizer` driven by one of the core's {@link UpdateRule}s, so the math lives in one place. Each
  * optimizer of `adabelief/tfjs` is a thin subclass (e.g. {@link AdaBeliefOptimizer}).
@@ -81,6 +186,8 @@ function withTfjsOptions(error: unknown): unknown {
  *   `nonFinite` option), a loaded state that does not fit: a clear error naming the variable, nothing
  *   changed.
  * - Learning-rate schedules, weight decay and gradient clipping (`clipGlobalNorm`, `clipValue`).
+ * - Parameter groups (`groups`): variables matched by name take options of their own (say, no weight decay
+ *   for biases and normalisation parameters), on every update path.
  *
  * Caveat of updating in place on the cpu backend: TensorFlow.js hands out a tensor's storage itself from
  * `dataSync()`/`data()`, and keeps a typed array passed to `tf.tensor(array)` as the storage without a copy.
@@ -99,12 +206,17 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
   readonly clipValue: number | undefined;
   /** Which update paths may be used. */
   readonly kernel: KernelChoice;
-  /** Names of the per-variable state slots, in order. */
+  /**
+   * Names of the per-variable state slots, in order: the optimizer's own (a parameter group whose options
+   * change the slots, AMSGrad say, keeps its own for its variables).
+   */
   readonly slotNames: readonly string[];
   private readonly tensorRule: TensorRule<C>;
   private readonly derived: readonly string[];
   private readonly slotInit: readonly number[];
   private readonly state: OptimizerState;
+  private readonly groups: readonly TfjsGroup<R>[];
+  private readonly groupByName = new Map<string, number>();
   private lastPath: UpdatePath | null = null;
   private disposed = false;
 
@@ -128,23 +240,84 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
       throw new OptionError(`${rule.name}: options must be an object, got ${show(options)}`);
     }
     // The keys of TFJS_EXTRA_OPTIONS, taken out before the rest goes to the core rule.
-    const { clipGlobalNorm, clipValue, kernel, ...core } = options ?? ({} as TfjsOptions<O>);
+    const { clipGlobalNorm, clipValue, kernel, groups, ...core } = options ?? ({} as TfjsOptions<O>);
     this.rule = rule;
     this.clipGlobalNorm =
       clipGlobalNorm === undefined ? undefined : check.positive("clipGlobalNorm", clipGlobalNorm);
     this.clipValue = clipValue === undefined ? undefined : check.positive("clipValue", clipValue);
     this.kernel =
       kernel === undefined ? "auto" : check.oneOf("kernel", kernel, ["auto", "loop", "tensor"] as const);
-    try {
-      this.resolved = Object.freeze(rule.resolve(core as O));
-    } catch (e) {
-      throw withTfjsOptions(e);
-    }
+    const list = readGroups(rule.name, groups);
+    const resolved = resolveGroups(
+      rule as unknown as UpdateRule<never, R, unknown>,
+      core,
+      list.map((g) => g.overrides),
+      { alsoWide: TFJS_EXTRA_OPTIONS, onError: withTfjsOptions },
+    );
+    this.resolved = resolved.defaults;
     this.derived = derived;
     this.slotNames = Object.freeze([...rule.slots(this.options)]);
     this.slotInit = this.slotNames.map((s) => rule.initialValue(s, this.options));
     this.tensorRule = tensorRule;
-    this.state = new OptimizerState(rule.name, this.slotNames);
+    this.groups = list.map((g, k) => {
+      const o = resolved.groups[k]!;
+      const slotNames = Object.freeze([...rule.slots(o)]);
+      return {
+        match: g.match,
+        given: Object.freeze(stripUndefined(g.overrides)),
+        options: o,
+        ownLearningRate: resolved.ownLearningRate[k]!,
+        slotNames,
+        slotInit: slotNames.map((s) => rule.initialValue(s, o)),
+      };
+    });
+    this.state = new OptimizerState(
+      rule.name,
+      this.slotNames,
+      this.groups.length === 0
+        ? undefined
+        : {
+            of: (v) => {
+              const k = this.paramGroupOf(v.name);
+              return k < 0 ? this.slotNames : this.groups[k]!.slotNames;
+            },
+            all: [this.slotNames, ...this.groups.map((g) => g.slotNames)],
+          },
+    );
+  }
+
+  /**
+   * The parameter groups (option `groups`), in order: each with its `match`, its resolved options (the
+   * optimizer's with the group's own settings; a group that sets no `learningRate` follows
+   * {@link RuleOptimizer.learningRate}) and the learning rate of its next step. Empty without groups.
+   */
+  get paramGroups(): readonly TfjsParamGroupView<R>[] {
+    return Object.freeze(
+      this.groups.map((g) => {
+        const view = { match: g.match, options: g.options };
+        Object.defineProperty(view, "currentLearningRate", {
+          enumerable: true,
+          get: () => learningRateAt(view.options.learningRate, this.iterations),
+        });
+        return Object.freeze(view) as TfjsParamGroupView<R>;
+      }),
+    );
+  }
+
+  /**
+   * The index of the parameter group that takes the variable named `name` (the first whose `match` takes
+   * the name, or the name without the `_1`, `_2`, … suffixes TensorFlow.js appends when it renames a
+   * variable on load), or −1 when none does and the variable uses the optimizer's options.
+   */
+  paramGroupOf(name: string): number {
+    const known = this.groupByName.get(name);
+    if (known !== undefined) return known;
+    const base = baseName(name);
+    const k = this.groups.findIndex(
+      (g) => matches(g.match, name) || (base !== name && matches(g.match, base)),
+    );
+    this.groupByName.set(name, k);
+    return k;
   }
 
   /**
@@ -178,7 +351,8 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
    * TensorFlow.js's `SGDOptimizer.setLearningRate`, for learning-rate changes driven from outside (e.g. a
    * callback between epochs); `opt.learningRate = x` does the same. A bad value (checked as the constructor
    * checks it) throws an `OptionError` naming the optimizer and changes nothing. For AdaBound the bounds
-   * keep the base learning rate recorded at construction (as PyTorch schedulers do with `base_lr`).
+   * keep the base learning rate recorded at construction (as PyTorch schedulers do with `base_lr`). Parameter
+   * groups that set their own `learningRate` keep it; the others follow.
    */
   setLearningRate(learningRate: LearningRate): void {
     this.changeLearningRate("setLearningRate", learningRate);
@@ -195,7 +369,12 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
         cause: e,
       });
     }
-    this.resolved = Object.freeze({ ...this.resolved, learningRate: lr });
+    const old = this.resolved;
+    this.resolved = Object.freeze({ ...old, learningRate: lr });
+    for (const g of this.groups) {
+      if (g.ownLearningRate) continue;
+      g.options = g.options === old ? this.resolved : Object.freeze({ ...g.options, learningRate: lr });
+    }
   }
 
   /** The update path the last step took (`null` before the first step); for diagnostics and tests. */
@@ -224,6 +403,7 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
     this.state.checkSlots(works.map((w) => w.variable));
     const binding = this.state.checkPending(works.map((w) => w.variable));
     const lr = learningRateAt(this.resolved.learningRate, this.iterations);
+    const steps = this.groupSteps(works.map((w) => w.name));
     const route = selectRoute(this.kernel);
     if (this.options.nonFinite !== "proceed") {
       const hit = scanNonFinite(
@@ -240,7 +420,11 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
     }
     // Validation is over: from here on the step is applied.
     if (binding) this.state.commitPending(binding);
-    const items: Work[] = works.map((w) => ({ entry: this.state.entry(w.variable), grad: w.grad }));
+    const items: Work[] = works.map((w, i) => {
+      const group = steps[i];
+      const entry = this.state.entry(w.variable);
+      return group ? { entry, grad: w.grad, group } : { entry, grad: w.grad };
+    });
     const ctx = {
       rule: this.rule as unknown as UpdateRule<never, ResolvedCommon, C>,
       tensorRule: this.tensorRule,
@@ -251,6 +435,8 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
     if (route.kind !== "tensor" && canFuse(route, items)) {
       if (route.kind === "cpu") {
         this.lastPath = runCpu(route.cpu, items, ctx, route.simd);
+      } else if (route.kind === "webgl" || route.kind === "webgpu") {
+        this.lastPath = runGpu(route, items, ctx);
       } else {
         this.lastPath = runWasm(route.wasm, route.simd, items, ctx);
       }
@@ -285,6 +471,41 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
     if (returnCost) return value;
     value.dispose();
     return null;
+  }
+
+  /**
+   * Per variable of a step, its parameter group's scalars and slot initial values (`undefined` for the
+   * optimizer's own), computed once per group; a group's schedule that returns a bad rate throws here, before
+   * anything changes.
+   */
+  private groupSteps(names: readonly string[]): (GroupStep | undefined)[] {
+    if (this.groups.length === 0) return [];
+    const byGroup = new Map<number, GroupStep | undefined>();
+    return names.map((name) => {
+      const k = this.paramGroupOf(name);
+      if (k < 0) return undefined;
+      if (!byGroup.has(k)) {
+        const g = this.groups[k]!;
+        if (g.options === this.resolved) byGroup.set(k, undefined);
+        else {
+          let lr: number;
+          try {
+            lr = learningRateAt(g.options.learningRate, this.iterations);
+          } catch (e) {
+            if (!(e instanceof OptionError)) throw e;
+            throw new OptionError(
+              `${this.rule.name}.applyGradients: param group ${k}: ${e.message}; nothing was changed`,
+              { cause: e },
+            );
+          }
+          byGroup.set(k, {
+            c: this.rule.coefficients(this.iterations + 1, lr, g.options),
+            slotInit: g.slotInit,
+          });
+        }
+      }
+      return byGroup.get(k);
+    });
   }
 
   private collect(
@@ -380,9 +601,11 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
    * options (defaults included, as TensorFlow.js's own optimizers write theirs, so a loaded optimizer does
    * not depend on the defaults of the library version that loads it), the current learning rate (see
    * {@link RuleOptimizer.setLearningRate}), and `clipGlobalNorm` / `clipValue` (`null` when not clipping).
-   * Derived values (AdaBound's base learning rate) and the diagnostic `kernel` are not written. A
-   * learning-rate schedule (a function) cannot be serialised: this throws an `OptionError` then — save the
-   * model without `includeOptimizer`, or set a numeric learning rate to save it.
+   * Derived values (AdaBound's base learning rate) and the diagnostic `kernel` are not written. Parameter
+   * groups are written as `groups`: each group's `match` as `{ source, flags }` of its RegExp, and the
+   * options it sets. A learning-rate schedule (a function), in the options or in a group, cannot be
+   * serialised, nor can a group whose `match` is a function: this throws an `OptionError` then — save the
+   * model without `includeOptimizer`, or use a numeric learning rate and RegExp matches to save it.
    */
   getConfig(): tf.serialization.ConfigDict {
     const config: tf.serialization.ConfigDict = {};
@@ -398,6 +621,29 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
     }
     config["clipGlobalNorm"] = this.clipGlobalNorm ?? null;
     config["clipValue"] = this.clipValue ?? null;
+    if (this.groups.length > 0) {
+      config["groups"] = this.groups.map((g, k) => {
+        if (typeof g.match === "function") {
+          throw new OptionError(
+            `${this.rule.name}.getConfig: param group ${k} matches variables with a function, which cannot be ` +
+              `serialised; save the model without includeOptimizer, or match with a RegExp`,
+          );
+        }
+        const entry: tf.serialization.ConfigDict = {
+          match: { source: g.match.source, flags: g.match.flags },
+        };
+        for (const [key, value] of Object.entries(g.given)) {
+          if (typeof value === "function") {
+            throw new OptionError(
+              `${this.rule.name}.getConfig: option ${key} of param group ${k} is a schedule function, which ` +
+                `cannot be serialised; save the model without includeOptimizer, or use a numeric ${key}`,
+            );
+          }
+          entry[key] = value as tf.serialization.ConfigDictValue;
+        }
+        return entry;
+      });
+    }
     return config;
   }
 
@@ -406,6 +652,7 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
    * which adds a `customObjects` entry to the config; it is ignored). `null` clipping thresholds mean no
    * clipping. Entries equal to this version's defaults are passed as defaults (same resolved options), so
    * that options without effect in a configuration (e.g. `smaThreshold` with `rectify: false`) do not warn.
+   * A group's `match` written as `{ source, flags }` becomes that RegExp again.
    */
   static override fromConfig<T extends tf.serialization.Serializable>(
     cls: tf.serialization.SerializableConstructor<T>,
@@ -417,6 +664,14 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
     const options: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(given)) {
       if (value === null && (key === "clipGlobalNorm" || key === "clipValue")) continue;
+      if (key === "groups" && Array.isArray(value)) {
+        options[key] = value.map((g) =>
+          typeof g === "object" && g !== null && !Array.isArray(g)
+            ? { ...g, match: regExpOf(g["match"]) }
+            : g,
+        );
+        continue;
+      }
       if (defaults.options && Object.is(defaults.options[key], value)) continue;
       options[key] = value;
     }

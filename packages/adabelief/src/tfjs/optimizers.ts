@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import {
   adabeliefRule,
   type AdaBeliefCoefficients,
+  type AdaBeliefGroupOptions,
   type AdaBeliefOptions,
   type ResolvedAdaBeliefOptions,
 } from "../core/optimizers/adabelief.js";
@@ -33,6 +34,7 @@ import {
 import {
   radamRule,
   type RAdamCoefficients,
+  type RAdamGroupOptions,
   type RAdamOptions,
   type ResolvedRAdamOptions,
 } from "../core/optimizers/radam.js";
@@ -75,7 +77,7 @@ export class AdaBeliefOptimizer extends RuleOptimizer<
     return "adabelief.AdaBelief";
   }
   /** @param options - the core `AdaBeliefOptions` plus clipping and `kernel`. */
-  constructor(options?: TfjsOptions<AdaBeliefOptions>) {
+  constructor(options?: TfjsOptions<AdaBeliefOptions, AdaBeliefGroupOptions>) {
     super(adabeliefRule, adabeliefTensorRule, options);
   }
 }
@@ -124,7 +126,7 @@ export class RAdamOptimizer extends RuleOptimizer<RAdamOptions, ResolvedRAdamOpt
     return "adabelief.RAdam";
   }
   /** @param options - the core `RAdamOptions` plus clipping and `kernel`. */
-  constructor(options?: TfjsOptions<RAdamOptions>) {
+  constructor(options?: TfjsOptions<RAdamOptions, RAdamGroupOptions>) {
     super(radamRule, radamTensorRule, options);
   }
 }
@@ -244,14 +246,16 @@ export function registerOptimizers(): void {
 }
 
 /** AdaBelief (see {@link AdaBeliefOptimizer}); `model.compile({optimizer: adabelief({learningRate: 1e-3})})`. */
-export const adabelief = (options?: TfjsOptions<AdaBeliefOptions>): AdaBeliefOptimizer =>
-  new AdaBeliefOptimizer(options);
+export const adabelief = (
+  options?: TfjsOptions<AdaBeliefOptions, AdaBeliefGroupOptions>,
+): AdaBeliefOptimizer => new AdaBeliefOptimizer(options);
 /** Adam, torch semantics (see {@link AdamOptimizer}). */
 export const adam = (options?: TfjsOptions<AdamOptions>): AdamOptimizer => new AdamOptimizer(options);
 /** AdamW (see {@link AdamWOptimizer}). */
 export const adamw = (options?: TfjsOptions<AdamOptions>): AdamWOptimizer => new AdamWOptimizer(options);
 /** RAdam (see {@link RAdamOptimizer}). */
-export const radam = (options?: TfjsOptions<RAdamOptions>): RAdamOptimizer => new RAdamOptimizer(options);
+export const radam = (options?: TfjsOptions<RAdamOptions, RAdamGroupOptions>): RAdamOptimizer =>
+  new RAdamOptimizer(options);
 /** SGD with momentum (see {@link SGDOptimizer}). */
 export const sgd = (options?: TfjsOptions<SGDOptions>): SGDOptimizer => new SGDOptimizer(options);
 /** Yogi (see {@link YogiOptimizer}). */

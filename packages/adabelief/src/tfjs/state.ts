@@ -18,8 +18,21 @@ export type ValueChecks = { nonNegative: ReadonlySet<string> } | null;
 /** A validated `setWeights` payload, copied out of the caller's tensors. */
 export interface LoadedState {
   iterations: number;
-  groups: { names: string[]; shape: number[]; values: Float32Array[] }[];
+  /** Per variable: the slots' names, their slot names (`m`, `s`, …), shape and values. */
+  groups: { names: string[]; slots: readonly string[]; shape: number[]; values: Float32Array[] }[];
 }
+
+/** Which slots each variable has, when parameter groups with different slots make them differ. */
+export interface SlotLayouts {
+  /** The slot names of a variable: its parameter group's. */
+  of(variable: tf.Variable): readonly string[];
+  /** Every slot layout a variable can have. */
+  readonly all: readonly (readonly string[])[];
+}
+
+const sameNames = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+const listText = (names: readonly string[]) => `[${names.join(", ")}]`;
 
 function shapeText(shape: readonly number[]): string {
   return `[${shape.join(",")}]`;
@@ -67,17 +80,29 @@ function variableOf(slotName: string, slot: string): string {
  */
 export class OptimizerState {
   private readonly entries = new Map<tf.Variable, Entry>();
-  private pending: { names: string[][]; variables: string[]; slots: tf.Tensor[][] } | null = null;
+  private pending: {
+    names: string[][];
+    layouts: (readonly string[])[];
+    variables: string[];
+    slots: tf.Tensor[][];
+  } | null = null;
   private iter: { value: number; tensor: tf.Tensor } | null = null;
 
   /**
    * @param owner - the optimizer's name, for messages.
    * @param slotNames - the rule's slot names, in order.
+   * @param layouts - each variable's slot names, when parameter groups make them differ (default: `slotNames`).
    */
   constructor(
     private readonly owner: string,
     private readonly slotNames: readonly string[],
+    private readonly layouts?: SlotLayouts,
   ) {}
+
+  /** The slot names of a variable. */
+  private namesOf(variable: tf.Variable): readonly string[] {
+    return this.layouts ? this.layouts.of(variable) : this.slotNames;
+  }
 
   /** The entry of a variable, created (without slots) on first use. */
   entry(variable: tf.Variable): Entry {
@@ -99,7 +124,7 @@ export class OptimizerState {
       const k = e ? e.slots.findIndex((s) => s.isDisposed) : -1;
       if (k >= 0) {
         throw new StateError(
-          `${this.owner}.applyGradients: slot "${v.name}/${this.slotNames[k]}" was disposed; the tensors returned by ` +
+          `${this.owner}.applyGradients: slot "${v.name}/${this.namesOf(v)[k]}" was disposed; the tensors returned by ` +
             `getWeights belong to the optimizer and must not be disposed. Nothing was changed`,
         );
       }
@@ -133,6 +158,8 @@ export class OptimizerState {
     const fail = (what: string): never => {
       throw new StateError(`${this.owner}.applyGradients: ${what}; nothing was changed`);
     };
+    // Variables whose parameter group keeps no slots (SGD without momentum) take no part.
+    if (this.layouts) variables = variables.filter((v) => this.namesOf(v).length > 0);
     if (variables.length !== p.slots.length) {
       fail(
         `the optimizer state loaded by setWeights has slots for ${p.slots.length} variables but this step updates ` +
@@ -143,10 +170,17 @@ export class OptimizerState {
     variables.forEach((v, i) => {
       const g = order[i]!;
       const s = p.slots[g]![0];
+      const how = by === "name" ? "by name" : `by position (${g}, in creation order)`;
       if (s && !tf.util.arraysEqual(s.shape, v.shape)) {
         fail(
           `the loaded slot "${p.names[g]![0]}" has shape ${shapeText(s.shape)} but variable "${v.name}", matched to it ` +
-            `${by === "name" ? "by name" : `by position (${g}, in creation order)`}, has shape ${shapeText(v.shape)}`,
+            `${how}, has shape ${shapeText(v.shape)}`,
+        );
+      }
+      if (!sameNames(p.layouts[g]!, this.namesOf(v))) {
+        fail(
+          `the loaded slots ${listText(p.layouts[g]!)} of "${p.variables[g]}" do not fit variable "${v.name}", matched ` +
+            `to it ${how}, whose parameter group keeps ${listText(this.namesOf(v))}`,
         );
       }
     });
@@ -179,7 +213,8 @@ export class OptimizerState {
     }
     const entries = [...this.entries.values()].sort((a, b) => a.variable.id - b.variable.id);
     for (const e of entries) {
-      e.slots.forEach((t, k) => out.push({ name: `${e.variable.name}/${this.slotNames[k]}`, tensor: t }));
+      const names = this.namesOf(e.variable);
+      e.slots.forEach((t, k) => out.push({ name: `${e.variable.name}/${names[k]}`, tensor: t }));
     }
     return out;
   }
@@ -206,8 +241,17 @@ export class OptimizerState {
     const fail = (what: string): never => {
       throw new StateError(`${this.owner}.setWeights: ${what}; the optimizer was not changed`);
     };
-    const k = this.slotNames.length;
-    const layout = `[iter, then for each variable its ${k} slot(s) ${this.slotNames.join(", ")}]`;
+    // With parameter groups of different slots, the slots of each variable are told apart by their names.
+    const layouts = [
+      ...new Map(
+        (this.layouts?.all ?? [this.slotNames]).filter((l) => l.length > 0).map((l) => [l.join("\0"), l]),
+      ).values(),
+    ].sort((a, b) => b.length - a.length);
+    const single = layouts.length <= 1 ? (layouts[0] ?? []) : null;
+    const k = single?.length ?? 0;
+    const layout = single
+      ? `[iter, then for each variable its ${k} slot(s) ${single.join(", ")}]`
+      : `[iter, then for each variable its slots, one of ${layouts.map(listText).join(" or ")}]`;
     if (!Array.isArray(weightValues) || weightValues.length === 0) fail(`expected an array ${layout}`);
     weightValues.forEach((w, i) => {
       if (
@@ -229,19 +273,40 @@ export class OptimizerState {
     const iterations = Number((await iter!.tensor.data())[0]);
     if (!Number.isSafeInteger(iterations) || iterations < 0)
       fail(`iter must be an integer in [0, 2^53 − 1], got ${iterations}`);
-    if (k === 0 ? rest.length !== 0 : rest.length % k !== 0) {
+    if (single && (k === 0 ? rest.length !== 0 : rest.length % k !== 0)) {
       fail(
         `got ${rest.length} slot tensors, which is not a whole number of variables at ${k} slot(s) each; expected ${layout}`,
       );
     }
+    // Each variable's slots: the next k weights, or (several layouts) the longest layout their names spell.
+    const spans: { at: number; slots: readonly string[] }[] = [];
+    for (let at = 0; at < rest.length;) {
+      let slots: readonly string[] | undefined = single ?? undefined;
+      if (!slots) {
+        slots = layouts.find((l) => {
+          const first = rest[at]!.name;
+          if (at + l.length > rest.length || !first.endsWith(`/${l[0]}`)) return false;
+          const variable = variableOf(first, l[0]!);
+          return l.every((slot, j) => rest[at + j]!.name === `${variable}/${slot}`);
+        });
+        if (!slots) {
+          fail(
+            `weight ${1 + at} ("${rest[at]!.name}") does not begin the slots of a variable; expected ${layout}`,
+          );
+        }
+      }
+      if (slots!.length === 0) break;
+      spans.push({ at, slots: slots! });
+      at += slots!.length;
+    }
     const groups: LoadedState["groups"] = [];
-    for (let g = 0; k > 0 && g < rest.length / k; g++) {
-      const members = rest.slice(g * k, g * k + k);
+    for (const { at, slots } of spans) {
+      const members = rest.slice(at, at + slots.length);
       const shape = members[0]!.tensor.shape;
       members.forEach((w, j) => {
-        if (!w.name.endsWith(`/${this.slotNames[j]}`)) {
+        if (!w.name.endsWith(`/${slots[j]}`)) {
           fail(
-            `weight ${1 + g * k + j} is named "${w.name}" but slot ${j} of each variable must be named "<variable>/${this.slotNames[j]}"; expected ${layout}`,
+            `weight ${1 + at + j} is named "${w.name}" but slot ${j} of each variable must be named "<variable>/${slots[j]}"; expected ${layout}`,
           );
         }
         if (w.tensor.dtype !== "float32")
@@ -265,7 +330,7 @@ export class OptimizerState {
                 `was built with nonFinite: "proceed"`,
             );
           }
-          const slot = this.slotNames[j]!;
+          const slot = slots[j]!;
           if (!checks.nonNegative.has(slot)) return;
           const neg = vs.findIndex((x) => x < 0);
           if (neg >= 0) {
@@ -276,7 +341,7 @@ export class OptimizerState {
           }
         });
       }
-      groups.push({ names: members.map((w) => w.name), shape: [...shape], values });
+      groups.push({ names: members.map((w) => w.name), slots, shape: [...shape], values });
     }
     return { iterations, groups };
   }
@@ -298,15 +363,22 @@ export class OptimizerState {
         );
       }
       const { order, by } = matchGroups(
-        loaded.groups.map((g) => variableOf(g.names[0]!, this.slotNames[0]!)),
+        loaded.groups.map((g) => variableOf(g.names[0]!, g.slots[0]!)),
         bound.map((e) => e.variable),
       );
       bound.forEach((e, i) => {
         const g = loaded.groups[order[i]!]!;
+        const how = by === "name" ? "by name" : `by position (${order[i]}, in creation order)`;
         if (!tf.util.arraysEqual(g.shape, e.variable.shape)) {
           fail(
             `slot "${g.names[0]}" has shape ${shapeText(g.shape)} but variable "${e.variable.name}", matched to it ` +
-              `${by === "name" ? "by name" : `by position (${order[i]}, in creation order)`}, has shape ${shapeText(e.variable.shape)}`,
+              `${how}, has shape ${shapeText(e.variable.shape)}`,
+          );
+        }
+        if (!sameNames(g.slots, this.namesOf(e.variable))) {
+          fail(
+            `the slots ${listText(g.slots)} of "${variableOf(g.names[0]!, g.slots[0]!)}" do not fit variable ` +
+              `"${e.variable.name}", matched to it ${how}, whose parameter group keeps ${listText(this.namesOf(e.variable))}`,
           );
         }
       });
@@ -321,7 +393,8 @@ export class OptimizerState {
     if (loaded.groups.length > 0) {
       this.pending = {
         names: loaded.groups.map((g) => g.names),
-        variables: loaded.groups.map((g) => variableOf(g.names[0]!, this.slotNames[0]!)),
+        layouts: loaded.groups.map((g) => g.slots),
+        variables: loaded.groups.map((g) => variableOf(g.names[0]!, g.slots[0]!)),
         slots: loaded.groups.map((g) => g.values.map((v) => tf.keep(tf.tensor(v, g.shape, "float32")))),
       };
     }

@@ -3,7 +3,7 @@
  * case, PyTorch's `state_dict()` after K steps as a safetensors file and the parameters of the steps after.
  */
 import { readFileSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   Adam,
   AdaBelief,
@@ -150,6 +150,115 @@ describe("refusals lose nothing", () => {
     expect(() => toTorchState(new AdaBelief([new Float64Array(6)]), { shapes: [[2, 2]] })).toThrow(
       /shape \[2, 2\]/,
     );
+  });
+});
+
+describe("param groups", () => {
+  let warnings: string[] = [];
+  beforeEach(() => {
+    warnings = [];
+    restore = setWarningHandler((m) => warnings.push(m));
+  });
+
+  function grouped() {
+    const params = [Float64Array.of(1, 2, 3), Float64Array.of(0.5), Float64Array.of(-1, 1)];
+    const opt = new Adam(
+      [
+        { params: [params[0]!] },
+        { params: [params[1]!, params[2]!], weightDecay: 0, learningRate: 1e-3, amsgrad: true },
+      ],
+      { learningRate: 1e-2, weightDecay: 1e-2 },
+    );
+    for (let t = 0; t < 4; t++) opt.step(params.map((p) => p.map((x) => x * (t + 1))));
+    return { params, opt };
+  }
+
+  it("exports one param group per group, with its options and parameters; the file reads back bit for bit", () => {
+    const { params, opt } = grouped();
+    const file = readSafetensors(toTorchState(opt));
+    const groups = JSON.parse(file.metadata["param_groups"]!) as Record<string, unknown>[];
+    expect(groups).toEqual([
+      expect.objectContaining({ lr: 1e-2, weight_decay: 1e-2, amsgrad: false, params: [0] }),
+      expect.objectContaining({ lr: 1e-3, weight_decay: 0, amsgrad: true, params: [1, 2] }),
+    ]);
+    // AMSGrad's maximum exists for the parameters of the group that has it.
+    expect(
+      Object.keys(file.tensors)
+        .filter((k) => k.includes("max_exp_avg_sq"))
+        .sort(),
+    ).toEqual(["state.1.max_exp_avg_sq", "state.2.max_exp_avg_sq"]);
+    const again = new Adam(
+      [
+        { params: [params[0]!.slice()] },
+        {
+          params: [params[1]!.slice(), params[2]!.slice()],
+          weightDecay: 0,
+          learningRate: 1e-3,
+          amsgrad: true,
+        },
+      ],
+      { learningRate: 1e-2, weightDecay: 1e-2 },
+    );
+    fromTorchState(again, toTorchState(opt));
+    expect(warnings).toEqual([]);
+    expect(again.getState()).toEqual(opt.getState());
+  });
+
+  it("compares each saved param group with the options of the parameters it holds here", () => {
+    const { opt } = grouped();
+    const file = toTorchState(opt);
+    // A one-group optimizer reads the two groups concatenated; group 1 differs from its options.
+    const single = new Adam([Float64Array.of(0, 0, 0), Float64Array.of(0), Float64Array.of(0, 0)], {
+      learningRate: 1e-2,
+      weightDecay: 1e-2,
+    });
+    fromTorchState(single, file);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /saved param groups differ from this optimizer's options: param group 1: lr 0\.001 \(here 0\.01\); param group 1: weight_decay 0 \(here 0\.01\); param group 1: amsgrad true \(here false\); the optimizer keeps its own$/,
+      ),
+    ]);
+    expect(single.getState().slots).toEqual({ m: opt.getState().slots["m"], v: opt.getState().slots["v"] });
+    // With AMSGrad for every parameter, the maximum is missing for the first group's: refused, as PyTorch does.
+    const amsgrad = new Adam([Float64Array.of(0, 0, 0), Float64Array.of(0), Float64Array.of(0, 0)], {
+      amsgrad: true,
+    });
+    expect(() => fromTorchState(amsgrad, file)).toThrow(/max_exp_avg_sq is saved for 2 of 3 parameters/);
+    // A file as PyTorch writes it for two groups (ids numbered across the groups), read by a grouped optimizer
+    // whose groups have the file's options: no warning.
+    warnings = [];
+    const meta = readSafetensors(file);
+    const twin = new Adam(
+      [
+        { params: [Float64Array.of(0, 0, 0)] },
+        {
+          params: [Float64Array.of(0), Float64Array.of(0, 0)],
+          weightDecay: 0,
+          learningRate: 1e-3,
+          amsgrad: true,
+        },
+      ],
+      { learningRate: 1e-2, weightDecay: 1e-2 },
+    );
+    fromTorchState(twin, writeSafetensors(meta.tensors, meta.metadata));
+    expect(warnings).toEqual([]);
+    expect(twin.getState().slots).toEqual(opt.getState().slots);
+  });
+
+  it("a Yogi group still has no PyTorch counterpart; SGD groups with and without momentum export their buffers", () => {
+    expect(() => toTorchState(new Yogi([{ params: [Float64Array.of(1)] }]))).toThrow(
+      /Yogi has no PyTorch counterpart/,
+    );
+    const p = [Float64Array.of(1), Float64Array.of(2)];
+    const sgd = new SGD([{ params: [p[0]!] }, { params: [p[1]!], momentum: 0 }], { momentum: 0.9 });
+    sgd.step([Float64Array.of(1), Float64Array.of(1)]);
+    const file = readSafetensors(toTorchState(sgd));
+    expect(Object.keys(file.tensors)).toEqual(["state.0.momentum_buffer"]);
+    const back = new SGD([{ params: [Float64Array.of(1)] }, { params: [Float64Array.of(2)], momentum: 0 }], {
+      momentum: 0.9,
+    });
+    fromTorchState(back, toTorchState(sgd));
+    expect(back.getState()).toEqual(sgd.getState());
   });
 });
 
