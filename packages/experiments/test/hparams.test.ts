@@ -1,13 +1,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { HPARAMS, hparamTable, hyperparameters, TASK_SETTINGS } from "../src/hparams.js";
+import { HPARAM_TASKS, HPARAMS, hparamTable, hyperparameters, TASK_SETTINGS } from "../src/hparams.js";
 import { OPTIMIZERS } from "../src/task.js";
 import { useBackend } from "../src/train/backend.js";
 import { describeRecipe, makeOptimizer, milestonesAt } from "../src/train/optimizers.js";
 
 describe("hyper-parameter table", () => {
   it("has every optimizer for every task, with a rationale and a positive learning rate", () => {
-    for (const t of ["cnn", "lstm", "gan"] as const) {
+    for (const t of HPARAM_TASKS) {
       expect(Object.keys(HPARAMS[t]).sort()).toEqual([...OPTIMIZERS].sort());
       for (const o of OPTIMIZERS) {
         expect(HPARAMS[t][o].rationale.length).toBeGreaterThan(10);
@@ -62,7 +62,7 @@ describe("hyper-parameter table", () => {
 describe("optimizers of the suite", () => {
   it("builds all nine from our tfjs factories for every task and takes a step", async () => {
     await useBackend("cpu");
-    for (const t of ["cnn", "lstm", "gan"] as const) {
+    for (const t of HPARAM_TASKS) {
       for (const o of OPTIMIZERS) {
         const recipe = { options: hyperparameters(t, o).options, milestones: [2], clipGlobalNorm: 1 };
         const opt = makeOptimizer(o, recipe);

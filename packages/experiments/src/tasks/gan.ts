@@ -1,4 +1,7 @@
 /**
+ * **Superseded by `wgan` and `wgan-gp` (`tasks/wgan.ts`), the paper's GAN protocol; kept, outside the
+ * `suite` command, so that its earlier results can be rerun and their reports regenerated.**
+ *
  * GAN: a small GAN on Fashion-MNIST with multilayer-perceptron generator and discriminator (the paper's
  * DCGAN-style WGAN/WGAN-GP/SN-GAN experiments, reduced to what a laptop CPU trains in seconds). Standard
  * non-saturating GAN loss (DCGAN's), one discriminator step per generator step, both nets trained by the

@@ -12,7 +12,7 @@ import type { OptimizerName } from "../task.js";
 /** What {@link makeOptimizer} needs besides the optimizer's name. */
 export interface OptimizerRecipe {
   /** The optimizer's options (from `hparams.ts`); `learningRate` is the schedule's initial value. */
-  options: Readonly<Record<string, number | boolean>> & { readonly learningRate: number };
+  options: Readonly<Record<string, number | boolean | string>> & { readonly learningRate: number };
   /** Learning-rate multipliers: `lr(step) = learningRate · γ^k`, k = number of milestones ≤ step. */
   milestones?: readonly number[];
   /** Multiplier per milestone (default 0.1). */
@@ -62,7 +62,8 @@ export function makeOptimizer(name: OptimizerName, recipe: OptimizerRecipe): tf.
     learningRate,
     ...(recipe.clipGlobalNorm !== undefined ? { clipGlobalNorm: recipe.clipGlobalNorm } : {}),
   };
-  if (!isOptimizerName(name)) throw new RangeError(`makeOptimizer: unknown optimizer ${JSON.stringify(name)}`);
+  if (!isOptimizerName(name))
+    throw new RangeError(`makeOptimizer: unknown optimizer ${JSON.stringify(name)}`);
   const Optimizer = TFJS_OPTIMIZERS[name] as new (options: object) => tf.Optimizer;
   return new Optimizer(options);
 }
