@@ -57,6 +57,7 @@ import { DcganCritic, DcganGenerator, gradientPenalty } from "../models/dcgan.js
 import {
   FID_NET_CONFIG,
   fidNet,
+  QUICK_FID_NET_CONFIG,
   imagesInUnitRange,
   type FidNet,
   type FidNetConfig,
@@ -120,6 +121,7 @@ export const WGAN_SIZES: Readonly<Record<Size, WganSize>> = Object.freeze({
   quick: {
     trainImages: 10000,
     generatorSteps: 10,
+    fidNet: QUICK_FID_NET_CONFIG,
     interval: 10,
     samples: 500,
     realImages: 1000,
