@@ -2,7 +2,6 @@
  * Moving a run between adabelief and PyTorch: the fixtures of scripts/torch-state-fixtures.py hold, per
  * case, PyTorch's `state_dict()` after K steps as a safetensors file and the parameters of the steps after.
  */
-import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   Adam,
@@ -17,39 +16,22 @@ import {
   writeSafetensors,
   Yogi,
   type FloatArray,
-  type Optimizer,
 } from "../../src/core/index.js";
-import { factories } from "../golden/configs.js";
-import { torchFactories } from "../golden/configs-torch.js";
+import {
+  coreOptimizerOf,
+  TORCH_STATE_CASES,
+  torchStateFile,
+  type TorchStateCase,
+} from "../golden/torch-state-cases.js";
 
-interface Case {
-  name: string;
-  optimizer: string;
-  config: Record<string, unknown>;
-  dtype: "float32" | "float64";
-  shapes: number[][];
-  file: string;
-  savedAfter: number;
-  init: number[][];
-  grads: number[][][];
-  trajectory: number[][][];
-}
-
-const dir = new URL("../fixtures/torch-state/", import.meta.url);
-const { cases } = JSON.parse(readFileSync(new URL("cases.json", dir), "utf8")) as { cases: Case[] };
-const FACTORY: Record<string, (p: FloatArray[], c: Record<string, unknown>) => unknown> = {
-  "adabelief_pytorch.AdaBelief": (p, c) => factories["adabelief"]!(p, { ...c, print_change_log: false }),
-  "torch.optim.SGD": torchFactories["sgd"]!,
-  "torch.optim.Adam": torchFactories["adam"]!,
-  "torch.optim.AdamW": torchFactories["adamw"]!,
-  "torch.optim.RAdam": torchFactories["radam"]!,
-};
+type Case = TorchStateCase;
+const cases = TORCH_STATE_CASES;
 /** The golden comparison rule: |actual − expected| ≤ tol·(1 + |expected|). */
 const TOL = { float32: 1e-5, float64: 1e-10 };
 
 const arrays = (c: Case, values: number[][]) =>
   values.map((v) => (c.dtype === "float64" ? Float64Array.from(v) : Float32Array.from(v)));
-const make = (c: Case, params: FloatArray[]) => FACTORY[c.optimizer]!(params, c.config) as Optimizer;
+const make = coreOptimizerOf;
 
 function expectClose(c: Case, got: FloatArray[], want: number[][], where: string) {
   got.forEach((p, i) =>
@@ -69,7 +51,7 @@ afterEach(() => {
 });
 
 describe.each(cases.map((c) => [`${c.name}/${c.dtype}`, c] as const))("%s", (_, c) => {
-  const file = new Uint8Array(readFileSync(new URL(c.file, dir)));
+  const file = torchStateFile(c);
 
   it("imported into the library, continues to PyTorch's parameters", () => {
     const params = arrays(c, c.trajectory[c.savedAfter - 1]!);
@@ -117,7 +99,7 @@ describe.each(cases.map((c) => [`${c.name}/${c.dtype}`, c] as const))("%s", (_, 
 
 describe("refusals lose nothing", () => {
   const adamCase = cases.find((c) => c.name === "adam-amsgrad" && c.dtype === "float64")!;
-  const adamFile = new Uint8Array(readFileSync(new URL(adamCase.file, dir)));
+  const adamFile = torchStateFile(adamCase);
 
   it("another optimizer's file, another parameter count or size, a corrupt file", () => {
     const params = [new Float64Array(6), new Float64Array(4)];

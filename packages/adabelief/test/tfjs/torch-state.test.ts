@@ -2,43 +2,24 @@
  * The TF.js optimizers' PyTorch state files: the float32 cases of scripts/torch-state-fixtures.py, run
  * through `applyGradients` on the cpu backend (fused path) and the tensor path.
  */
-import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readSafetensors, StateError, type FloatArray } from "../../src/core/index.js";
+import { readSafetensors, StateError } from "../../src/core/index.js";
 import { fromTorchState, toTorchState, yogi, type KernelChoice } from "../../src/tfjs/index.js";
-import { factories } from "../golden/configs.js";
-import { torchFactories } from "../golden/configs-torch.js";
+import {
+  coreOptimizerOf,
+  TORCH_STATE_CASES,
+  torchStateFile,
+  type TorchStateCase,
+} from "../golden/torch-state-cases.js";
 import { twinOf, useBackend } from "./helpers.js";
 
-interface Case {
-  name: string;
-  optimizer: string;
-  config: Record<string, unknown>;
-  dtype: "float32" | "float64";
-  shapes: number[][];
-  file: string;
-  savedAfter: number;
-  init: number[][];
-  grads: number[][][];
-  trajectory: number[][][];
-}
-
-const dir = new URL("../fixtures/torch-state/", import.meta.url);
-const cases = (
-  JSON.parse(readFileSync(new URL("cases.json", dir), "utf8")) as { cases: Case[] }
-).cases.filter((c) => c.dtype === "float32");
-const CORE: Record<string, (p: FloatArray[], c: Record<string, unknown>) => unknown> = {
-  "adabelief_pytorch.AdaBelief": (p, c) => factories["adabelief"]!(p, c),
-  "torch.optim.SGD": torchFactories["sgd"]!,
-  "torch.optim.Adam": torchFactories["adam"]!,
-  "torch.optim.AdamW": torchFactories["adamw"]!,
-  "torch.optim.RAdam": torchFactories["radam"]!,
-};
+type Case = TorchStateCase;
+const cases = TORCH_STATE_CASES.filter((c) => c.dtype === "float32");
 const TOL = 1e-5;
 
 function tfjsOptimizer(c: Case, kernel: KernelChoice) {
-  const core = CORE[c.optimizer]!([new Float32Array(1)], c.config);
+  const core = coreOptimizerOf(c, [new Float32Array(1)]);
   return twinOf(core as never, { kernel });
 }
 
@@ -70,7 +51,7 @@ describe.each(["fused", "tensor"] as const)("kernel %s", (kernel) => {
   it.each(cases.map((c) => [c.name, c] as const))(
     "%s: export equals PyTorch's file; import continues to its parameters",
     async (_, c) => {
-      const file = new Uint8Array(readFileSync(new URL(c.file, dir)));
+      const file = torchStateFile(c);
       const before = tf.memory().numTensors;
       // export after the same steps
       const opt = tfjsOptimizer(c, kernel === "fused" ? "auto" : "tensor");
@@ -105,7 +86,7 @@ describe.each(["fused", "tensor"] as const)("kernel %s", (kernel) => {
 describe("refusals", () => {
   it("needs the variables on import, refuses optimizers without a PyTorch counterpart and foreign files", async () => {
     const c = cases.find((k) => k.name === "adam-amsgrad")!;
-    const file = new Uint8Array(readFileSync(new URL(c.file, dir)));
+    const file = torchStateFile(c);
     const opt = tfjsOptimizer(c, "auto");
     await expect(fromTorchState(opt, file, { variables: [] })).rejects.toThrow(/options\.variables/);
     await expect(toTorchState(yogi())).rejects.toThrow(/Yogi has no PyTorch counterpart/);
