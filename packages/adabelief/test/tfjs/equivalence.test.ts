@@ -5,8 +5,9 @@ import { float32Cases, replay, useBackend, TFJS_FACTORIES } from "./helpers.js";
 
 /**
  * Every update path against the core rule (the oracle) on the float32 golden cases: the in-place loops
- * (cpu, and the wasm fallback on heap views) must be bit-identical to the core; the SIMD kernel and the
- * tensor-op path must agree to float32 precision (the golden comparison rule, tol 1e-5).
+ * (`kernel: "loop"` on cpu, and on wasm heap views) must be bit-identical to the core; the SIMD kernel (on
+ * the wasm heap, and on the cpu backend through its wasm slot arena) and the tensor-op path must agree to
+ * float32 precision (the golden comparison rule, tol 1e-5).
  */
 const cases = float32Cases();
 const SHORT = 30; // steps per case for the slower paths
@@ -45,10 +46,19 @@ describe("tfjs update paths agree with the core on the golden problems", () => {
     }
   });
 
-  it("cpu, fused in place: bit-identical to the core (80 steps per case)", async () => {
+  it("cpu, core loop in place: bit-identical to the core (80 steps per case)", async () => {
     await useBackend("cpu");
-    const rules = runAll("cpu fused", {}, 0, (n) => Math.min(n, 80), ["cpu"]);
+    const rules = runAll("cpu loop", { kernel: "loop" }, 0, (n) => Math.min(n, 80), ["cpu"]);
     expect([...rules.keys()].sort()).toEqual(Object.keys(TFJS_FACTORIES).sort());
+  });
+
+  it("cpu, auto (SIMD kernel on the wasm slot arena where there is one): float32 precision", async () => {
+    await useBackend("cpu");
+    const rules = runAll("cpu auto", {}, 1e-5, (n) => Math.min(n, SHORT), ["cpu-simd", "cpu"]);
+    expect(simdSupported()).toBe(true);
+    for (const rule of ["AdaBelief", "Adam", "AdamW"])
+      expect([...rules.get(rule)!], rule).toEqual(["cpu-simd"]);
+    expect([...rules.get("Yogi")!]).toEqual(["cpu"]);
   });
 
   it("cpu, tensor-op path (what webgl/webgpu run): float32 precision", async () => {

@@ -13,7 +13,7 @@ it("cpu: the in-place update never writes into a typed array the user passed to 
   const g = tf.tensor1d([1, 1, 1]);
   opt.applyGradients([{ name: v.name, tensor: g }]);
   opt.applyGradients([{ name: v.name, tensor: g }]);
-  expect(opt.lastUpdatePath).toBe("cpu");
+  expect(opt.lastUpdatePath).toBe("cpu-simd");
   expect(Array.from(mine)).toEqual([1, 2, 3]);
   expect(Array.from(v.dataSync())).not.toEqual([1, 2, 3]);
   g.dispose();
@@ -39,7 +39,7 @@ it("cpu: a private copy made because the buffer was shared is not copied again (
   opt.applyGradients({ [v.name]: g });
   opt.applyGradients({ [v.name]: g });
   expect(v.dataId).toBe(copy); // the private copy is written in place from then on
-  expect(opt.lastUpdatePath).toBe("cpu");
+  expect(opt.lastUpdatePath).toBe("cpu-simd");
   tf.dispose([g, v, snapshot]);
   opt.dispose();
 });

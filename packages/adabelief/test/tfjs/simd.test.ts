@@ -15,9 +15,14 @@ import {
   type AdamCoefficients,
   type AdamOptions,
 } from "../../src/core/optimizers/adam.js";
-import { SIMD_KERNELS_BASE64, SIMD_PROBE_BYTES } from "../../src/tfjs/wasm/simd-bytes.js";
+import {
+  SIMD_KERNELS_BASE64,
+  SIMD_KERNELS_SHARED_BASE64,
+  SIMD_PROBE_BYTES,
+} from "../../src/tfjs/wasm/simd-bytes.js";
 import { instantiateSimdKernels, simdSupported, type SimdKernels } from "../../src/tfjs/wasm/simd.js";
-import { compileWat, PROBE_WAT, simdWat, WAT_PATH } from "../../scripts/build-wasm.js";
+import { SCAN_ALONE, scanBatched } from "../../src/tfjs/wasm/fused.js";
+import { compileWat, memoryImport, PROBE_WAT, simdWat, WAT_PATH } from "../../scripts/build-wasm.js";
 
 setWarningHandler(() => {});
 
@@ -345,7 +350,17 @@ describe("generated WebAssembly", () => {
       WebAssembly.Module.exports(mod)
         .map((e) => e.name)
         .sort(),
-    ).toEqual(["adabelief", "adabeliefAdaptive", "adabeliefMax", "adam", "adamMax", "firstNonFinite"].sort());
+    ).toEqual(
+      [
+        "adabelief",
+        "adabeliefAdaptive",
+        "adabeliefMax",
+        "adam",
+        "adamMax",
+        "firstNonFinite",
+        "anyNonFinite8",
+      ].sort(),
+    );
     expect(simdWat()).toContain('(import "env" "memory" (memory 0))');
   });
 });
@@ -367,13 +382,42 @@ describe("instantiateSimdKernels", () => {
     expect(instantiateSimdKernels(new WebAssembly.Memory({ initial: 1, maximum: 10 }))).not.toBeNull();
   });
 
-  it("returns null for something that is not a WebAssembly.Memory, and for a shared memory", () => {
+  it("returns null for something that is not a WebAssembly.Memory", () => {
     expect(
       instantiateSimdKernels({ buffer: new ArrayBuffer(65536) } as unknown as WebAssembly.Memory),
     ).toBeNull();
     expect(instantiateSimdKernels(null as unknown as WebAssembly.Memory)).toBeNull();
-    const shared = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-    expect(instantiateSimdKernels(shared)).toBeNull();
+  });
+
+  it("instantiates on a shared memory (the threaded wasm backend's heap) and updates it in place", () => {
+    const shared = new WebAssembly.Memory({ initial: 2, maximum: 100, shared: true });
+    const k = instantiateSimdKernels(shared);
+    expect(k).not.toBeNull();
+    expect(instantiateSimdKernels(shared)).toBe(k);
+    // The same results as on a plain memory, bit for bit.
+    const plain = newKernels(2);
+    const n = 1003;
+    const r = rng(77);
+    const init = Array.from({ length: 4 }, () => Float32Array.from({ length: n }, () => randomValue(r)));
+    init[3] = init[3]!.map(Math.abs);
+    const c = adabeliefRule.coefficients(9, 1e-2, adabeliefRule.resolve({}));
+    const run = (memory: WebAssembly.Memory, kk: SimdKernels) => {
+      const ptrs = [0, 1, 2, 3].map((j) => 64 + 4 * n * j);
+      ptrs.forEach((p, j) => new Float32Array(memory.buffer, p, n).set(init[j]!));
+      kk.adabelief(ptrs[0]!, ptrs[1]!, ptrs[2]!, ptrs[3]!, -1, n, c);
+      new Float32Array(memory.buffer, ptrs[1]!, n)[500] = NaN;
+      expect(kk.firstNonFinite(ptrs[1]!, n)).toBe(500);
+      return [0, 2, 3].map((j) => Array.from(new Float32Array(memory.buffer, ptrs[j]!, n)));
+    };
+    expect(run(shared, k!)).toEqual(run(plain.memory, plain.k));
+  });
+
+  it("the shared-memory module is simd.wat with a shared memory import", async () => {
+    expect(simdWat(true)).toBe(simdWat().replace(memoryImport(false), memoryImport(true)));
+    expect(simdWat(true)).toContain('(import "env" "memory" (memory 0 65536 shared))');
+    const bytes = await compileWat(simdWat(true), "simd-shared.wat");
+    expect(Buffer.from(bytes).toString("base64")).toBe(SIMD_KERNELS_SHARED_BASE64);
+    expect(atob(SIMD_KERNELS_SHARED_BASE64).length).toBeLessThanOrEqual(4096);
   });
 
   it("keeps working after the memory grows (views detach, the kernel reads the live memory)", () => {
@@ -690,6 +734,70 @@ describe("Adam kernel", () => {
       expectSameKinds("m", view(memory, pm!, n), m);
       expectSameKinds("v", view(memory, pv!, n), v);
       if (o.amsgrad) expectSameKinds("vMax", view(memory, px!, n), x);
+    }
+  });
+});
+
+describe("anyNonFinite8 kernel and the batched gradient scan", () => {
+  const { memory, k } = newKernels(160);
+
+  it("finds one NaN/±Infinity at any position of any of the eight arrays, body and tail; else false", () => {
+    for (const n of [1, 3, 4, 5, 8, 17, 100]) {
+      const ptrs = Array.from({ length: 8 }, (_, j) => 64 + j * 4 * (n + 3)); // not 16-byte aligned
+      for (const p of ptrs) view(memory, p, n).fill(0.25);
+      expect(k.anyNonFinite8(ptrs, n)).toBe(false);
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        for (let a = 0; a < 8; a++) {
+          for (let i = 0; i < n; i++) {
+            const v = view(memory, ptrs[a]!, n);
+            v[i] = bad;
+            expect(k.anyNonFinite8(ptrs, n)).toBe(true);
+            v[i] = 0.25;
+          }
+        }
+      }
+      // Values just past each array are not read.
+      for (const p of ptrs) view(memory, p + 4 * n, 1)[0] = NaN;
+      expect(k.anyNonFinite8(ptrs, n)).toBe(false);
+    }
+  });
+
+  it("takes fewer than eight arrays (the first repeated) and checks every offset", () => {
+    const n = 33;
+    view(memory, 1024, n).fill(1);
+    view(memory, 4096, n).fill(1);
+    expect(k.anyNonFinite8([1024, 4096], n)).toBe(false);
+    view(memory, 4096, n)[32] = NaN;
+    expect(k.anyNonFinite8([1024, 4096], n)).toBe(true);
+    expect(() => k.anyNonFinite8([1024, memory.buffer.byteLength], n)).toThrow(/ptrs\[1\]/);
+    expect(() => k.anyNonFinite8([], n)).toThrow(RangeError);
+  });
+
+  it("scanBatched: -1 when all is finite, else an index at or before the first array with a hit", () => {
+    const r = rng(21);
+    for (let rep = 0; rep < 40; rep++) {
+      const count = 1 + Math.floor(r() * 20);
+      // Short arrays (grouped eight by eight), empty ones, and now and then one long enough to go alone.
+      const sizes = Array.from({ length: count }, () =>
+        r() < 0.15 ? 0 : r() < 0.1 ? SCAN_ALONE + Math.floor(r() * 1000) : 1 + Math.floor(r() * 300),
+      );
+      const offsets: number[] = [];
+      let p = 256;
+      for (const n of sizes) {
+        offsets.push(p);
+        view(memory, p, n).fill(-0.5);
+        p += 4 * n + 4 * Math.floor(r() * 4);
+      }
+      expect(scanBatched(k, offsets, sizes)).toBe(-1);
+      const nonEmpty = sizes.map((n, i) => (n > 0 ? i : -1)).filter((i) => i >= 0);
+      if (nonEmpty.length === 0) continue;
+      const a = nonEmpty[Math.floor(r() * nonEmpty.length)]!;
+      const at = Math.floor(r() * sizes[a]!);
+      view(memory, offsets[a]!, sizes[a]!)[at] = rep % 2 ? NaN : Infinity;
+      const from = scanBatched(k, offsets, sizes);
+      expect(from).toBeGreaterThanOrEqual(0);
+      expect(from).toBeLessThanOrEqual(a);
+      expect(a - from).toBeLessThan(8 + sizes.slice(from, a).filter((n) => n === 0).length);
     }
   });
 });

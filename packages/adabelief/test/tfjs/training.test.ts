@@ -41,7 +41,7 @@ describe("drop-in tf.Optimizer", () => {
     const loss = h.history["loss"] as number[];
     expect(loss[loss.length - 1]!).toBeLessThan(loss[0]! * 0.5);
     expect(opt.iterations).toBe(15 * 4);
-    expect(opt.lastUpdatePath).toBe("cpu");
+    expect(opt.lastUpdatePath).toBe("cpu-simd");
     model.dispose();
     tf.dispose([xs, ys]);
   });
@@ -61,10 +61,10 @@ describe("drop-in tf.Optimizer", () => {
     tf.dispose([xs, ys]);
   });
 
-  it("minimize matches the core optimizer exactly (cpu)", () => {
+  it("minimize matches the core optimizer exactly (cpu, core loop)", () => {
     const target = tf.tensor1d([0.5, -2, 3, 0]);
     const w = tf.variable(tf.tensor1d([1, 1, 1, 1]), true, "minimizeW");
-    const opt = adabelief({ learningRate: 0.05, rectify: false });
+    const opt = adabelief({ learningRate: 0.05, rectify: false, kernel: "loop" });
     const p = new Float32Array([1, 1, 1, 1]);
     const core = new AdaBelief([p], { learningRate: 0.05, rectify: false });
     const t = target.dataSync();
@@ -173,13 +173,13 @@ describe("drop-in tf.Optimizer", () => {
     );
     // The first step on a new backend finds the data elsewhere and takes the tensor-op path, then fuses.
     expect(paths.slice(4, 6)).toEqual(["tensor", "wasm-simd"]);
-    expect(paths.slice(12, 14)).toEqual(["tensor", "cpu"]);
+    expect(paths.slice(12, 14)).toEqual(["tensor", "cpu-simd"]);
     opt.dispose();
     v.dispose();
     await useBackend("cpu");
   });
 
-  for (const kernel of ["auto", "tensor"] as const) {
+  for (const kernel of ["loop", "auto", "tensor"] as const) {
     it(`clipGlobalNorm and clipValue match the core clipping functions (${kernel})`, () => {
       const init = [new Float32Array([1, -2, 3]), new Float32Array([0.5, 0.25])];
       const vars = init.map((p, i) => tf.variable(tf.tensor1d(p), true, `clip${kernel}${i}`));
@@ -194,11 +194,11 @@ describe("drop-in tf.Optimizer", () => {
         core.step(clipByValue(clipByGlobalNorm(grads, 1.5), 0.4));
         opt.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: tf.tensor1d(grads[i]!) })));
       }
-      const tol = kernel === "auto" ? 0 : 1e-6;
+      const tol = kernel === "loop" ? 0 : 1e-6;
       vars.forEach((v, i) =>
         v.dataSync().forEach((x, j) => expect(Math.abs(x - params[i]![j]!)).toBeLessThanOrEqual(tol)),
       );
-      expect(opt.lastUpdatePath).toBe(kernel === "auto" ? "cpu" : "tensor");
+      expect(opt.lastUpdatePath).toBe({ loop: "cpu", auto: "cpu-simd", tensor: "tensor" }[kernel]);
       opt.dispose();
       tf.dispose(vars);
     });

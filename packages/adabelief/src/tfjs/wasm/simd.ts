@@ -1,6 +1,6 @@
 import { AdaBeliefMode, type AdaBeliefCoefficients } from "../../core/optimizers/adabelief.js";
 import type { AdamCoefficients } from "../../core/optimizers/adam.js";
-import { SIMD_KERNELS_BASE64, SIMD_PROBE_BYTES } from "./simd-bytes.js";
+import { SIMD_KERNELS_BASE64, SIMD_KERNELS_SHARED_BASE64, SIMD_PROBE_BYTES } from "./simd-bytes.js";
 
 /**
  * In-place update kernels running as WebAssembly SIMD (f32x4) code on float32 arrays that live in a
@@ -48,6 +48,12 @@ export interface SimdKernels {
   adam(theta: number, grad: number, m: number, v: number, vMax: number, n: number, c: AdamCoefficients): void;
   /** Index of the first NaN or ±Infinity among the `n` float32 values at byte offset `ptr`, or −1. */
   firstNonFinite(ptr: number, n: number): number;
+  /**
+   * Whether any of up to eight arrays of `n` float32 values (byte offsets `ptrs`, which may repeat) holds a
+   * NaN or ±Infinity. Reads the arrays side by side: faster from memory than one at a time when they are
+   * short (a gradient per layer). Locate a hit with {@link SimdKernels.firstNonFinite}.
+   */
+  anyNonFinite8(ptrs: readonly number[], n: number): boolean;
 }
 
 /**
@@ -63,6 +69,7 @@ interface KernelExports {
   adam: (...args: number[]) => void;
   adamMax: (...args: number[]) => void;
   firstNonFinite(ptr: number, n: number): number;
+  anyNonFinite8(...args: number[]): number;
 }
 
 /** Largest element count accepted: byte lengths must stay below 2^32. */
@@ -92,46 +99,81 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+const compiled: { plain?: WebAssembly.Module | null; shared?: WebAssembly.Module | null } = {};
 
-/** The compiled kernel module, or null when it cannot be compiled here. Compiled once. */
-function kernelModule(): WebAssembly.Module | null {
-  if (compiled === undefined) {
+/**
+ * The compiled kernel module for a plain (`shared = false`) or a shared memory, or null when it cannot be
+ * compiled here (no SIMD; for the shared variant also no WebAssembly threads). Each compiled once.
+ */
+function kernelModule(shared: boolean): WebAssembly.Module | null {
+  const key = shared ? "shared" : "plain";
+  let mod = compiled[key];
+  if (mod === undefined) {
     try {
-      compiled = simdSupported() ? new WebAssembly.Module(decodeBase64(SIMD_KERNELS_BASE64)) : null;
+      mod = simdSupported()
+        ? new WebAssembly.Module(decodeBase64(shared ? SIMD_KERNELS_SHARED_BASE64 : SIMD_KERNELS_BASE64))
+        : null;
     } catch {
-      compiled = null;
+      mod = null;
     }
+    compiled[key] = mod;
   }
-  return compiled;
+  return mod;
+}
+
+/** Whether a memory is shared (its buffer a `SharedArrayBuffer`: a threaded Emscripten heap). */
+export function isSharedMemory(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer;
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+/** Why the last {@link instantiateSimdKernels} call on a memory returned null (for diagnostics). */
+const failures = new WeakMap<WebAssembly.Memory, string>();
 
 /**
- * Instantiates the SIMD kernels on `memory`, which the kernel module imports (declared with no maximum),
- * so that the kernels update arrays of that memory in place. Instances are cached per memory.
+ * Instantiates the SIMD kernels on `memory`, which the kernel module imports, so that the kernels update
+ * arrays of that memory in place. A plain memory is imported without a maximum; a shared memory (the heap
+ * of TensorFlow.js's threaded wasm backend, under a cross-origin-isolated page) by a second build of the
+ * same module that imports a shared memory of at most 4 GiB. Instances are cached per memory.
  *
  * The kernels read the memory's current size at every call, so the memory may grow between calls.
  *
  * @returns the kernels, or `null` when WebAssembly SIMD is unavailable, `memory` is not a
- *   `WebAssembly.Memory`, or it cannot be imported (for example a shared memory).
+ *   `WebAssembly.Memory`, or it cannot be imported ({@link simdUnavailableReason} then tells why).
  */
 export function instantiateSimdKernels(memory: WebAssembly.Memory): SimdKernels | null {
   if (typeof WebAssembly !== "object" || !(memory instanceof WebAssembly.Memory)) return null;
   const cached = instances.get(memory);
   if (cached) return cached;
-  const module = kernelModule();
-  if (!module) return null;
+  const shared = isSharedMemory(memory);
+  const module = kernelModule(shared);
+  if (!module) {
+    failures.set(
+      memory,
+      simdSupported()
+        ? `the SIMD kernel module${shared ? " for a shared memory" : ""} does not compile here`
+        : "this engine has no WebAssembly SIMD",
+    );
+    return null;
+  }
   let raw: KernelExports;
   try {
     raw = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
-  } catch {
+  } catch (e) {
+    failures.set(
+      memory,
+      `the ${shared ? "shared " : ""}memory could not be imported (${e instanceof Error ? e.message : String(e)})`,
+    );
     return null;
   }
   const kernels = makeKernels(memory, raw);
   instances.set(memory, kernels);
   return kernels;
+}
+
+/** Why {@link instantiateSimdKernels} returned null for `memory` (undefined if it did not). */
+export function simdUnavailableReason(memory: WebAssembly.Memory): string | undefined {
+  return failures.get(memory);
 }
 
 function checkCount(kernel: string, n: number): void {
@@ -181,6 +223,7 @@ function checkArrays(
 const ADABELIEF_ARRAYS = ["theta", "grad", "m", "s", "sMax"] as const;
 const ADAM_ARRAYS = ["theta", "grad", "m", "v", "vMax"] as const;
 const SCAN_ARRAYS = ["ptr"] as const;
+const SCAN8_ARRAYS = ["ptrs[0]", "ptrs[1]", "ptrs[2]", "ptrs[3]", "ptrs[4]", "ptrs[5]", "ptrs[6]", "ptrs[7]"];
 
 function makeKernels(memory: WebAssembly.Memory, raw: KernelExports): SimdKernels {
   return {
@@ -253,6 +296,18 @@ function makeKernels(memory: WebAssembly.Memory, raw: KernelExports): SimdKernel
       checkCount(name, n);
       checkArrays(name, memory, n, SCAN_ARRAYS, [ptr]);
       return raw.firstNonFinite(ptr, n);
+    },
+    anyNonFinite8(ptrs, n) {
+      const name = "SIMD anyNonFinite8 kernel";
+      checkCount(name, n);
+      if (ptrs.length < 1 || ptrs.length > 8) {
+        throw new RangeError(`${name}: 1 to 8 arrays, got ${ptrs.length}`);
+      }
+      // Read-only: the arrays may overlap or repeat; each is checked on its own.
+      for (let k = 0; k < ptrs.length; k++) checkArrays(name, memory, n, [SCAN8_ARRAYS[k]!], [ptrs[k]!]);
+      const p0 = ptrs[0]!;
+      const at = (k: number) => ptrs[k] ?? p0;
+      return raw.anyNonFinite8(at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), n) !== 0;
     },
   };
 }

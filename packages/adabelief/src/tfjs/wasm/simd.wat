@@ -43,8 +43,8 @@
     (local.set $kadaptive (i32x4.splat (i32.sub (i32.const 0) (local.get $adaptive))))
     (local.set $kmove (i32x4.splat (i32.sub (i32.const 0) (local.get $move))))
     (local.set $kusemax (i32x4.splat (i32.sub (i32.const 0) (local.get $usemax))))
-    ;; vector part: the first n·4 rounded down to 32 bytes, 2 × f32x4 per iteration
-    (local.set $end (i32.and (i32.shl (local.get $n) (i32.const 2)) (i32.const -32)))
+    ;; vector part: the first n·4 rounded down to 16 bytes, 1 × f32x4 per iteration
+    (local.set $end (i32.and (i32.shl (local.get $n) (i32.const 2)) (i32.const -16)))
     (block $vdone
       (br_if $vdone (i32.eqz (local.get $end)))
       (loop $vloop
@@ -58,17 +58,7 @@
         (local.set $vss (f32x4.add (f32x4.add (local.get $vss) (f32x4.mul (f32x4.mul (local.get $vob2) (local.get $vr)) (local.get $vr))) (local.get $veps)))
         (v128.store (i32.add (local.get $s) (local.get $i)) (local.get $vss))
         (v128.store (i32.add (local.get $t) (local.get $i)) (v128.bitselect (f32x4.add (local.get $vth) (f32x4.div (f32x4.mul (local.get $vstep) (local.get $vmm)) (v128.bitselect (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vss)) (local.get $vinv)) (local.get $veps)) (local.get $vone) (local.get $kadaptive)))) (local.get $vth) (local.get $kmove)))
-        (local.set $vth (f32x4.mul (v128.load offset=16 (i32.add (local.get $t) (local.get $i))) (local.get $vdecay)))
-        (local.set $vgr (v128.load offset=16 (i32.add (local.get $g) (local.get $i))))
-        (local.set $vgr (v128.bitselect (f32x4.add (local.get $vgr) (f32x4.mul (local.get $vl2) (local.get $vth))) (local.get $vgr) (local.get $kl2on)))
-        (local.set $vmm (f32x4.add (f32x4.mul (local.get $vb1) (v128.load offset=16 (i32.add (local.get $m) (local.get $i)))) (f32x4.mul (local.get $vob1) (local.get $vgr))))
-        (v128.store offset=16 (i32.add (local.get $m) (local.get $i)) (local.get $vmm))
-        (local.set $vr (f32x4.sub (local.get $vgr) (local.get $vmm)))
-        (local.set $vss (f32x4.mul (local.get $vb2) (v128.load offset=16 (i32.add (local.get $s) (local.get $i)))))
-        (local.set $vss (f32x4.add (f32x4.add (local.get $vss) (f32x4.mul (f32x4.mul (local.get $vob2) (local.get $vr)) (local.get $vr))) (local.get $veps)))
-        (v128.store offset=16 (i32.add (local.get $s) (local.get $i)) (local.get $vss))
-        (v128.store offset=16 (i32.add (local.get $t) (local.get $i)) (v128.bitselect (f32x4.add (local.get $vth) (f32x4.div (f32x4.mul (local.get $vstep) (local.get $vmm)) (v128.bitselect (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vss)) (local.get $vinv)) (local.get $veps)) (local.get $vone) (local.get $kadaptive)))) (local.get $vth) (local.get $kmove)))
-        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br_if $vloop (i32.lt_u (local.get $i) (local.get $end)))))
     ;; scalar tail: the same arithmetic on f32
     (local.set $end (i32.shl (local.get $n) (i32.const 2)))
@@ -206,8 +196,8 @@
     (local.set $kadaptive (i32x4.splat (i32.sub (i32.const 0) (local.get $adaptive))))
     (local.set $kmove (i32x4.splat (i32.sub (i32.const 0) (local.get $move))))
     (local.set $kusemax (i32x4.splat (i32.sub (i32.const 0) (local.get $usemax))))
-    ;; vector part: the first n·4 rounded down to 32 bytes, 2 × f32x4 per iteration
-    (local.set $end (i32.and (i32.shl (local.get $n) (i32.const 2)) (i32.const -32)))
+    ;; vector part: the first n·4 rounded down to 16 bytes, 1 × f32x4 per iteration
+    (local.set $end (i32.and (i32.shl (local.get $n) (i32.const 2)) (i32.const -16)))
     (block $vdone
       (br_if $vdone (i32.eqz (local.get $end)))
       (loop $vloop
@@ -225,21 +215,7 @@
         (v128.store (i32.add (local.get $x) (local.get $i)) (local.get $vxx))
         (local.set $vss (v128.bitselect (local.get $vxx) (local.get $vss) (local.get $kusemax)))
         (v128.store (i32.add (local.get $t) (local.get $i)) (v128.bitselect (f32x4.add (local.get $vth) (f32x4.div (f32x4.mul (local.get $vstep) (local.get $vmm)) (v128.bitselect (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vss)) (local.get $vinv)) (local.get $veps)) (local.get $vone) (local.get $kadaptive)))) (local.get $vth) (local.get $kmove)))
-        (local.set $vth (f32x4.mul (v128.load offset=16 (i32.add (local.get $t) (local.get $i))) (local.get $vdecay)))
-        (local.set $vgr (v128.load offset=16 (i32.add (local.get $g) (local.get $i))))
-        (local.set $vgr (v128.bitselect (f32x4.add (local.get $vgr) (f32x4.mul (local.get $vl2) (local.get $vth))) (local.get $vgr) (local.get $kl2on)))
-        (local.set $vmm (f32x4.add (f32x4.mul (local.get $vb1) (v128.load offset=16 (i32.add (local.get $m) (local.get $i)))) (f32x4.mul (local.get $vob1) (local.get $vgr))))
-        (v128.store offset=16 (i32.add (local.get $m) (local.get $i)) (local.get $vmm))
-        (local.set $vr (f32x4.sub (local.get $vgr) (local.get $vmm)))
-        (local.set $vss (f32x4.mul (local.get $vb2) (v128.load offset=16 (i32.add (local.get $s) (local.get $i)))))
-        (local.set $vss (f32x4.add (f32x4.add (local.get $vss) (f32x4.mul (f32x4.mul (local.get $vob2) (local.get $vr)) (local.get $vr))) (local.get $veps)))
-        (v128.store offset=16 (i32.add (local.get $s) (local.get $i)) (local.get $vss))
-        (local.set $vxx (v128.load offset=16 (i32.add (local.get $x) (local.get $i))))
-        (local.set $vxx (f32x4.max (local.get $vxx) (local.get $vss)))
-        (v128.store offset=16 (i32.add (local.get $x) (local.get $i)) (local.get $vxx))
-        (local.set $vss (v128.bitselect (local.get $vxx) (local.get $vss) (local.get $kusemax)))
-        (v128.store offset=16 (i32.add (local.get $t) (local.get $i)) (v128.bitselect (f32x4.add (local.get $vth) (f32x4.div (f32x4.mul (local.get $vstep) (local.get $vmm)) (v128.bitselect (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vss)) (local.get $vinv)) (local.get $veps)) (local.get $vone) (local.get $kadaptive)))) (local.get $vth) (local.get $kmove)))
-        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br_if $vloop (i32.lt_u (local.get $i) (local.get $end)))))
     ;; scalar tail: the same arithmetic on f32
     (local.set $end (i32.shl (local.get $n) (i32.const 2)))
@@ -369,8 +345,8 @@
     (local.set $vinv (f32x4.splat (local.get $inv)))
     (local.set $vone (f32x4.splat (f32.const 1)))
     (local.set $kl2on (i32x4.splat (i32.sub (i32.const 0) (local.get $l2on))))
-    ;; vector part: the first n·4 rounded down to 32 bytes, 2 × f32x4 per iteration
-    (local.set $end (i32.and (i32.shl (local.get $n) (i32.const 2)) (i32.const -32)))
+    ;; vector part: the first n·4 rounded down to 16 bytes, 1 × f32x4 per iteration
+    (local.set $end (i32.and (i32.shl (local.get $n) (i32.const 2)) (i32.const -16)))
     (block $vdone
       (br_if $vdone (i32.eqz (local.get $end)))
       (loop $vloop
@@ -385,18 +361,7 @@
         (local.set $vss (f32x4.max (v128.load (i32.add (local.get $x) (local.get $i))) (local.get $vss)))
         (v128.store (i32.add (local.get $x) (local.get $i)) (local.get $vss))
         (v128.store (i32.add (local.get $t) (local.get $i)) (f32x4.add (local.get $vth) (f32x4.div (f32x4.mul (local.get $vstep) (local.get $vmm)) (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vss)) (local.get $vinv)) (local.get $veps)))))
-        (local.set $vth (f32x4.mul (v128.load offset=16 (i32.add (local.get $t) (local.get $i))) (local.get $vdecay)))
-        (local.set $vgr (v128.load offset=16 (i32.add (local.get $g) (local.get $i))))
-        (local.set $vgr (v128.bitselect (f32x4.add (local.get $vgr) (f32x4.mul (local.get $vl2) (local.get $vth))) (local.get $vgr) (local.get $kl2on)))
-        (local.set $vmm (f32x4.add (f32x4.mul (local.get $vb1) (v128.load offset=16 (i32.add (local.get $m) (local.get $i)))) (f32x4.mul (local.get $vob1) (local.get $vgr))))
-        (v128.store offset=16 (i32.add (local.get $m) (local.get $i)) (local.get $vmm))
-        (local.set $vss (f32x4.mul (local.get $vb2) (v128.load offset=16 (i32.add (local.get $s) (local.get $i)))))
-        (local.set $vss (f32x4.add (local.get $vss) (f32x4.mul (f32x4.mul (local.get $vob2) (local.get $vgr)) (local.get $vgr))))
-        (v128.store offset=16 (i32.add (local.get $s) (local.get $i)) (local.get $vss))
-        (local.set $vss (f32x4.max (v128.load offset=16 (i32.add (local.get $x) (local.get $i))) (local.get $vss)))
-        (v128.store offset=16 (i32.add (local.get $x) (local.get $i)) (local.get $vss))
-        (v128.store offset=16 (i32.add (local.get $t) (local.get $i)) (f32x4.add (local.get $vth) (f32x4.div (f32x4.mul (local.get $vstep) (local.get $vmm)) (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vss)) (local.get $vinv)) (local.get $veps)))))
-        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br_if $vloop (i32.lt_u (local.get $i) (local.get $end)))))
     ;; scalar tail: the same arithmetic on f32
     (local.set $end (i32.shl (local.get $n) (i32.const 2)))
@@ -417,24 +382,53 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $floop))))
   (func (export "firstNonFinite") (param $p i32) (param $n i32) (result i32)
-    (local $i i32) (local $end i32) (local $vexp v128)
+    (local $i i32) (local $q i32) (local $vexp v128)
     (local.set $vexp (i32x4.splat (i32.const 0x7f800000)))
-    ;; vector scan in blocks of 32 elements; a block with a hit is rescanned by the scalar loop
-    (local.set $end (i32.and (i32.shl (local.get $n) (i32.const 2)) (i32.const -128)))
+    ;; vector scan of 8 segments of q bytes side by side
+    (local.set $q (i32.shl (i32.shr_u (local.get $n) (i32.const 5)) (i32.const 4)))
     (block $vdone
       (loop $vloop
-        (br_if $vdone (i32.ge_u (local.get $i) (local.get $end)))
-        (br_if $vdone (v128.any_true (i32x4.eq (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (v128.and (v128.load (i32.add (local.get $p) (local.get $i))) (local.get $vexp)) (v128.and (v128.load offset=16 (i32.add (local.get $p) (local.get $i))) (local.get $vexp))) (v128.and (v128.load offset=32 (i32.add (local.get $p) (local.get $i))) (local.get $vexp))) (v128.and (v128.load offset=48 (i32.add (local.get $p) (local.get $i))) (local.get $vexp))) (v128.and (v128.load offset=64 (i32.add (local.get $p) (local.get $i))) (local.get $vexp))) (v128.and (v128.load offset=80 (i32.add (local.get $p) (local.get $i))) (local.get $vexp))) (v128.and (v128.load offset=96 (i32.add (local.get $p) (local.get $i))) (local.get $vexp))) (v128.and (v128.load offset=112 (i32.add (local.get $p) (local.get $i))) (local.get $vexp))) (local.get $vexp))))
-        (local.set $i (i32.add (local.get $i) (i32.const 128)))
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $q)))
+        (if (v128.any_true (i32x4.eq (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (v128.and (v128.load (i32.add (local.get $p) (local.get $i))) (local.get $vexp)) (v128.and (v128.load (i32.add (i32.add (local.get $p) (local.get $i)) (i32.mul (local.get $q) (i32.const 1)))) (local.get $vexp))) (v128.and (v128.load (i32.add (i32.add (local.get $p) (local.get $i)) (i32.mul (local.get $q) (i32.const 2)))) (local.get $vexp))) (v128.and (v128.load (i32.add (i32.add (local.get $p) (local.get $i)) (i32.mul (local.get $q) (i32.const 3)))) (local.get $vexp))) (v128.and (v128.load (i32.add (i32.add (local.get $p) (local.get $i)) (i32.mul (local.get $q) (i32.const 4)))) (local.get $vexp))) (v128.and (v128.load (i32.add (i32.add (local.get $p) (local.get $i)) (i32.mul (local.get $q) (i32.const 5)))) (local.get $vexp))) (v128.and (v128.load (i32.add (i32.add (local.get $p) (local.get $i)) (i32.mul (local.get $q) (i32.const 6)))) (local.get $vexp))) (v128.and (v128.load (i32.add (i32.add (local.get $p) (local.get $i)) (i32.mul (local.get $q) (i32.const 7)))) (local.get $vexp))) (local.get $vexp)))
+          (then (local.set $q (i32.const 0)) (br $vdone)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $vloop)))
-    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    ;; scalar: the tail past the segments, or everything from 0 after a hit (q was set to 0)
+    (local.set $i (i32.mul (local.get $q) (i32.const 8)))
+    (local.set $q (i32.shl (local.get $n) (i32.const 2)))
     (block $fdone
       (loop $floop
-        (br_if $fdone (i32.ge_u (local.get $i) (local.get $end)))
+        (br_if $fdone (i32.ge_u (local.get $i) (local.get $q)))
         (if (i32.eq (i32.and (i32.load (i32.add (local.get $p) (local.get $i))) (i32.const 0x7f800000))
                     (i32.const 0x7f800000))
           (then (return (i32.shr_u (local.get $i) (i32.const 2)))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $floop)))
     (i32.const -1))
+  (func (export "anyNonFinite8") (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32) (param $p7 i32) (param $n i32) (result i32)
+    (local $i i32) (local $end i32) (local $vexp v128)
+    (local.set $vexp (i32x4.splat (i32.const 0x7f800000)))
+    (local.set $end (i32.and (i32.shl (local.get $n) (i32.const 2)) (i32.const -16)))
+    (block $vdone
+      (loop $vloop
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $end)))
+        (if (v128.any_true (i32x4.eq (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (i32x4.max_u (v128.and (v128.load (i32.add (local.get $p0) (local.get $i))) (local.get $vexp)) (v128.and (v128.load (i32.add (local.get $p1) (local.get $i))) (local.get $vexp))) (v128.and (v128.load (i32.add (local.get $p2) (local.get $i))) (local.get $vexp))) (v128.and (v128.load (i32.add (local.get $p3) (local.get $i))) (local.get $vexp))) (v128.and (v128.load (i32.add (local.get $p4) (local.get $i))) (local.get $vexp))) (v128.and (v128.load (i32.add (local.get $p5) (local.get $i))) (local.get $vexp))) (v128.and (v128.load (i32.add (local.get $p6) (local.get $i))) (local.get $vexp))) (v128.and (v128.load (i32.add (local.get $p7) (local.get $i))) (local.get $vexp))) (local.get $vexp))) (then (return (i32.const 1))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vloop)))
+    ;; scalar tail: the last n mod 4 values of each array
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $fdone
+      (loop $floop
+        (br_if $fdone (i32.ge_u (local.get $i) (local.get $end)))
+        (if (i32.eq (i32.and (i32.load (i32.add (local.get $p0) (local.get $i))) (i32.const 0x7f800000)) (i32.const 0x7f800000)) (then (return (i32.const 1))))
+        (if (i32.eq (i32.and (i32.load (i32.add (local.get $p1) (local.get $i))) (i32.const 0x7f800000)) (i32.const 0x7f800000)) (then (return (i32.const 1))))
+        (if (i32.eq (i32.and (i32.load (i32.add (local.get $p2) (local.get $i))) (i32.const 0x7f800000)) (i32.const 0x7f800000)) (then (return (i32.const 1))))
+        (if (i32.eq (i32.and (i32.load (i32.add (local.get $p3) (local.get $i))) (i32.const 0x7f800000)) (i32.const 0x7f800000)) (then (return (i32.const 1))))
+        (if (i32.eq (i32.and (i32.load (i32.add (local.get $p4) (local.get $i))) (i32.const 0x7f800000)) (i32.const 0x7f800000)) (then (return (i32.const 1))))
+        (if (i32.eq (i32.and (i32.load (i32.add (local.get $p5) (local.get $i))) (i32.const 0x7f800000)) (i32.const 0x7f800000)) (then (return (i32.const 1))))
+        (if (i32.eq (i32.and (i32.load (i32.add (local.get $p6) (local.get $i))) (i32.const 0x7f800000)) (i32.const 0x7f800000)) (then (return (i32.const 1))))
+        (if (i32.eq (i32.and (i32.load (i32.add (local.get $p7) (local.get $i))) (i32.const 0x7f800000)) (i32.const 0x7f800000)) (then (return (i32.const 1))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $floop)))
+    (i32.const 0))
 )
