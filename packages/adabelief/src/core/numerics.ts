@@ -351,6 +351,16 @@ export function fma32(a: number, b: number, c: number): number {
   const p = a * b; // exact: 24-bit significands, exponents far inside double's range
   const s = p + c;
   const r = Math.fround(s);
+  // Fast exit: a double halfway between two float32 values (and the overflow threshold) has at most 25
+  // significant bits; Veltkamp's split t − (t − s), t = (2^28 + 1)·s, rounds s to 25 bits. Any s it leaves
+  // unchanged (or NaN/±∞, which fail the test) goes to the exact check below.
+  const t = s * 268435457;
+  if (t - (t - s) !== s || r === s) return r;
+  return fma32Near(p, c, s, r);
+}
+
+/** {@link fma32} when the double sum s = p + c may lie halfway between two float32 values. */
+function fma32Near(p: number, c: number, s: number, r: number): number {
   // s is halfway between r and the float32 n on its other side iff r + 2(s − r) (exact) is a float32 ≠ r.
   const n = r + 2 * (s - r);
   if (n !== r && Math.fround(n) === n) {

@@ -11,6 +11,7 @@ import {
   type AdamOptions,
   type FloatArray,
 } from "../../src/core/index.js";
+import { fma32, powInt } from "../../src/core/numerics.js";
 
 let warnings: string[] = [];
 let restore: ReturnType<typeof setWarningHandler>;
@@ -147,7 +148,7 @@ describe("Adam: hand-derived steps", () => {
     }
   });
 
-  it("float32: each stored moment is read back (rounded) before it is used", () => {
+  it("float32: torch's operations in its order, each rounded to float32, float32 scalars, fused multiply-adds", () => {
     const [lr, b1, b2, eps] = [0.1, 0.9, 0.999, 1e-8];
     const f = Math.fround;
     const n = 8;
@@ -158,9 +159,10 @@ describe("Adam: hand-derived steps", () => {
       let [theta, m, v] = [theta0, 0, 0];
       grads.forEach((gt, k) => {
         const [t, g] = [k + 1, gt[i]!];
-        m = f(b1 * m + (1 - b1) * g);
-        v = f(b2 * v + (1 - b2) * g * g);
-        theta = f(theta + (-(lr / (1 - b1 ** t)) * m) / (Math.sqrt(v) / Math.sqrt(1 - b2 ** t) + eps));
+        m = fma32(g, f(1 - b1), f(f(b1) * m)); // exp_avg.mul_(β1).add_(g, alpha=1 − β1)
+        v = fma32(f(f(1 - b2) * g), g, f(f(b2) * v)); // exp_avg_sq.mul_(β2).addcmul_(g, g, value=1 − β2)
+        const denom = f(f(f(Math.sqrt(v)) / f(Math.sqrt(1 - powInt(b2, t)))) + f(eps));
+        theta = f(theta + f(f(f(-(lr / (1 - powInt(b1, t)))) * m) / denom)); // addcdiv_
       });
       return theta;
     });

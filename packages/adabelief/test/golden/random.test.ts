@@ -33,16 +33,16 @@ const evaluation = evaluate(fixture);
  * one more failure, or one fewer bit-identical case, fails the test). Targets: relaxed 0 in both dtypes;
  * strict at most 1 % (float64: 5 of 571, float32: 6 of 629).
  *
- * What is outside the strict rule (all within the relaxed rule): 7 ill-conditioned cases, 1 float64 and 6
- * float32, where a parameter grows to 1e7–1e17 and comes back near 0 or to a much smaller value; the rounding
+ * What is outside the strict rule (all within the relaxed rule): 5 ill-conditioned cases, 1 float64 and 4
+ * float32, where a parameter grows to 1e12–1e18 and comes back near 0 or to a much smaller value; the rounding
  * of the large values is then large against 1 + |θ|, and the reference itself moves as much when ±1 ulp of
  * noise is added to its state (the fixture's `noise`). The torch emulation reproduces them bit for bit.
  */
 const MAX_OUTSIDE: Record<DType, { strict: number; relaxed: number }> = {
   float64: { strict: 1, relaxed: 0 },
-  float32: { strict: 6, relaxed: 0 },
+  float32: { strict: 4, relaxed: 0 },
 };
-const MIN_BIT_IDENTICAL: Record<DType, number> = { float64: 315, float32: 233 };
+const MIN_BIT_IDENTICAL: Record<DType, number> = { float64: 315, float32: 386 };
 
 /** Reference errors the library deliberately does not raise (documented deviations). */
 const ACCEPTED_BY_LIBRARY = new Set([
@@ -99,6 +99,17 @@ describe("random differential fixture", () => {
         (kase) => !replay(kase, tolFor(fixture, kase), variantFactory(kase, TORCH_EMULATION)).bitIdentical,
       )
       .map((kase) => kase.id);
+    expect(off).toEqual([]);
+  });
+
+  it("AdaBelief, Adam and AdamW compute torch's operations in torch's order in float32: all bit-identical", () => {
+    const perOp = ["adabelief", "adam", "adamw"];
+    const off = evaluation.results
+      .filter(
+        ({ kase, result }) =>
+          perOp.includes(kase.optimizer) && kase.dtype === "float32" && !result.bitIdentical,
+      )
+      .map(({ kase }) => kase.id);
     expect(off).toEqual([]);
   });
 

@@ -281,7 +281,7 @@ describe("serialization", () => {
     // Both saved names strip to "ambiguous", and neither matches a new name exactly.
     const a = tf.variable(tf.tensor1d([1, 2]), true, "ambiguous_7");
     const b = tf.variable(tf.tensor1d([3, 4]), true, "ambiguous_8");
-    // The core loop (the SIMD kernel rounds 0.9 to float32 first): the check below is the core's formula.
+    // The core loop: with a zero gradient m becomes fl(fl(β1)·m), β1 rounded to float32 as torch does.
     const twin = adam({ learningRate: 0.1, kernel: "loop" });
     await twin.setWeights(state);
     // Called in the other order: still bound in creation order (a ↔ first, b ↔ second).
@@ -292,10 +292,10 @@ describe("serialization", () => {
     const m = (await twin.getWeights()).filter((w) => w.name.endsWith("/m"));
     expect(m.map((w) => w.name)).toEqual(["ambiguous_7/m", "ambiguous_8/m"]);
     expect(Array.from(m[0]!.tensor.dataSync())).toEqual(
-      Array.from(state[1]!.tensor.dataSync()).map((x) => Math.fround(0.9 * x)),
+      Array.from(state[1]!.tensor.dataSync()).map((x) => Math.fround(Math.fround(0.9) * x)),
     );
     expect(Array.from(m[1]!.tensor.dataSync())).toEqual(
-      Array.from(state[3]!.tensor.dataSync()).map((x) => Math.fround(0.9 * x)),
+      Array.from(state[3]!.tensor.dataSync()).map((x) => Math.fround(Math.fround(0.9) * x)),
     );
     opt.dispose();
     twin.dispose();

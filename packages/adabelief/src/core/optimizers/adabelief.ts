@@ -1,4 +1,4 @@
-import { powInt } from "../numerics.js";
+import { fma32, powInt } from "../numerics.js";
 import type { ParamGroup } from "../groups.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
@@ -298,20 +298,18 @@ export function adabeliefLoop(
   slots: readonly FloatArray[],
   c: AdaBeliefCoefficients,
 ): void {
+  if (theta instanceof Float32Array) {
+    adabeliefLoopF32(theta, grad, slots, c);
+    return;
+  }
   const m = slots[0]!;
   const s = slots[1]!;
   const sMax = slots[2];
   const { decay, l2, beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon, mode, stepSize, sqrtBc2 } = c;
   const denomFrom = c.useMax ? sMax! : s;
-  // The L2 term as torch's `grad.add(p, alpha=λ)`: for float32, λ is rounded to float32 and g + λθ is
-  // rounded to float32 (λθ is exact in double; torch's fused multiply-add rounds once, this rounds the
-  // double sum, which differs only when that sum lies exactly halfway between two float32 values).
-  const f32 = theta instanceof Float32Array;
-  const lam = f32 ? Math.fround(l2) : l2;
   for (let i = 0; i < theta.length; i++) {
     if (decay !== 1) theta[i] = theta[i]! * decay;
-    const g =
-      l2 === 0 ? grad[i]! : f32 ? Math.fround(grad[i]! + lam * theta[i]!) : grad[i]! + lam * theta[i]!;
+    const g = l2 === 0 ? grad[i]! : grad[i]! + l2 * theta[i]!;
     m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
     const mi = m[i]!;
     const r = g - mi;
@@ -329,7 +327,7 @@ export function adabeliefLoop(
 /**
  * The same update specialised to the common case — an adaptive step, no decay factor, no L2 term, no
  * AMSGrad slot — with the loop-invariant branches taken out (about twice as fast on V8). Bit-identical to
- * {@link adabeliefLoop} (tested).
+ * {@link adabeliefLoop} (tested); float32 parameters go to {@link adabeliefLoopF32}.
  * @internal
  */
 export function adabeliefAdaptiveLoop(
@@ -339,6 +337,10 @@ export function adabeliefAdaptiveLoop(
   s: FloatArray,
   c: AdaBeliefCoefficients,
 ): void {
+  if (theta instanceof Float32Array) {
+    adabeliefLoopF32(theta, grad, [m, s], c);
+    return;
+  }
   const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon, stepSize, sqrtBc2 } = c;
   for (let i = 0; i < theta.length; i++) {
     const g = grad[i]!;
@@ -352,9 +354,69 @@ export function adabeliefAdaptiveLoop(
 }
 
 /**
- * {@link adabeliefAdaptiveLoop} on float32 arrays: the values the general loop reads back after storing
- * (`m`, `s`) are rounded with `Math.fround` instead, which gives the same bits (a store to a Float32Array
- * rounds exactly so) without the reload; about 25 % faster on V8. Bit-identical (tested).
+ * {@link adabeliefLoop} on float32 parameters: the official code's tensor operations in its order, each
+ * rounded to float32 as torch 1.13's CPU kernels compute them, with the Python-float scalars (β1, 1 − β1, β2,
+ * 1 − β2, ε, λ, the decay factor, the step size, √(1 − β2^t)) rounded to float32 first:
+ * ```
+ * p.mul_(decay)                               θ = fl(θ·decay)                 (decoupled decay)
+ * grad.add_(p, alpha=λ)                       g = fma(θ, λ, g)                (L2)
+ * exp_avg.mul_(β1).add_(g, alpha=1 − β1)      m = fma(g, 1 − β1, fl(β1·m))
+ * r = grad − exp_avg                          r = fl(g − m)
+ * exp_avg_var.mul_(β2).addcmul_(r, r, 1 − β2) s = fma(fl((1 − β2)·r), r, fl(β2·s))
+ * exp_avg_var.add_(ε)                         s = fl(s + ε)
+ * denom = (√s / √(1 − β2^t)).add_(ε)          d = fl(fl(fl(√s) / sqrtBc2) + ε)
+ * p.addcdiv_(m, denom, value=−stepSize)       θ = fl(θ + fl(fl(stepSize·m) / d))
+ * p.add_(m, alpha=−stepSize)                  θ = fma(m, stepSize, θ)         (rectification warm-up)
+ * ```
+ * where fma rounds once ({@link fma32}). A single operation on float32 values computed in double and then
+ * rounded with `Math.fround` (or by the store) gives the correctly rounded float32 result.
+ * @internal
+ */
+export function adabeliefLoopF32(
+  theta: Float32Array,
+  grad: FloatArray,
+  slots: readonly FloatArray[],
+  c: AdaBeliefCoefficients,
+): void {
+  const f = Math.fround;
+  const m = slots[0]!;
+  const s = slots[1]!;
+  const sMax = slots[2];
+  const denomFrom = c.useMax ? sMax! : s;
+  const mode = c.mode;
+  const decay = f(c.decay);
+  const hasL2 = c.l2 !== 0;
+  const lam = f(c.l2);
+  const b1 = f(c.beta1);
+  const omb1 = f(c.oneMinusBeta1);
+  const b2 = f(c.beta2);
+  const omb2 = f(c.oneMinusBeta2);
+  const eps = f(c.epsilon);
+  const stepSize = f(c.stepSize);
+  const sqrtBc2 = f(c.sqrtBc2);
+  for (let i = 0; i < theta.length; i++) {
+    let th = theta[i]!;
+    if (decay !== 1) th = f(th * decay);
+    const g = hasL2 ? fma32(th, lam, grad[i]!) : grad[i]!;
+    const mi = fma32(g, omb1, f(b1 * m[i]!));
+    m[i] = mi;
+    const r = f(g - mi);
+    const si = f(fma32(f(omb2 * r), r, f(b2 * s[i]!)) + eps);
+    s[i] = si;
+    if (sMax !== undefined) sMax[i] = Math.max(sMax[i]!, si);
+    if (mode === AdaBeliefMode.Adaptive) {
+      const denom = f(f(f(Math.sqrt(denomFrom[i]!)) / sqrtBc2) + eps);
+      th = f(th + f(f(stepSize * mi) / denom));
+    } else if (mode === AdaBeliefMode.Sgd) {
+      th = fma32(mi, stepSize, th);
+    }
+    theta[i] = th;
+  }
+}
+
+/**
+ * {@link adabeliefLoopF32} specialised to the common case (an adaptive step, no decay factor, no L2 term, no
+ * AMSGrad slot). Bit-identical to it (tested).
  * @internal
  */
 export function adabeliefAdaptiveLoopF32(
@@ -364,17 +426,38 @@ export function adabeliefAdaptiveLoopF32(
   s: Float32Array,
   c: AdaBeliefCoefficients,
 ): void {
-  const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon, stepSize, sqrtBc2 } = c;
+  const f = Math.fround;
+  const b1 = f(c.beta1);
+  const omb1 = f(c.oneMinusBeta1);
+  const b2 = f(c.beta2);
+  const omb2 = f(c.oneMinusBeta2);
+  const eps = f(c.epsilon);
+  const stepSize = f(c.stepSize);
+  const sqrtBc2 = f(c.sqrtBc2);
+  const noBc2 = sqrtBc2 === 1; // rectified: the reference does not divide (x/1 = x)
   const n = theta.length;
-  const round = Math.fround;
   for (let i = 0; i < n; i++) {
     const g = grad[i]!;
-    const mi = round(beta1 * m[i]! + oneMinusBeta1 * g);
+    // The two fused multiply-adds, fma32 inlined: the double sum rounded by fround, unless it may be a
+    // float32 midpoint (at most 25 significant bits; see fma32), where fma32 decides.
+    const bm = f(b1 * m[i]!);
+    const ms = g * omb1 + bm;
+    let mi = f(ms);
+    const mt = ms * 268435457;
+    if (mt - (mt - ms) === ms && mi !== ms) mi = fma32(g, omb1, bm);
     m[i] = mi;
-    const r = g - mi;
-    const si = round(round(beta2 * s[i]! + oneMinusBeta2 * r * r) + epsilon);
+    const r = f(g - mi);
+    const r2 = f(omb2 * r);
+    const bs = f(b2 * s[i]!);
+    const ss = r2 * r + bs;
+    let si = f(ss);
+    const st = ss * 268435457;
+    if (st - (st - ss) === ss && si !== ss) si = fma32(r2, r, bs);
+    si = f(si + eps);
     s[i] = si;
-    theta[i] = theta[i]! + (stepSize * mi) / (Math.sqrt(si) / sqrtBc2 + epsilon);
+    const root = f(Math.sqrt(si));
+    const denom = f((noBc2 ? root : f(root / sqrtBc2)) + eps);
+    theta[i] = theta[i]! + f(f(stepSize * mi) / denom); // the store rounds the sum
   }
 }
 
@@ -396,9 +479,12 @@ export function adabeliefAdaptiveLoopF32(
  *   ρ_t < ρ*:       θ ← θ − α·m_t/(1 − β1^t)   (degeneratedToSgd; otherwise θ is not moved)
  * ```
  *
- * Float32: the L2 term is rounded to float32 as the official `grad.add_(p, alpha=λ)` rounds it,
- * `fl32(g + fl32(λ)·θ)`, and the moments use that rounded gradient (so with β1 = 0 the residual g − m is
- * exactly 0, as in the reference).
+ * Float32: the step performs the official code's tensor operations in its order, each rounded to float32 as
+ * PyTorch computes it on float32 tensors: the Python-float scalars (β1, 1 − β1, β2, 1 − β2, ε, λ, the decay
+ * factor, the step size, √(1 − β2^t)) are rounded to float32 first, `add_(x, alpha)` and `addcmul_` are fused
+ * multiply-adds rounded once, and `addcdiv_` is θ + (v·m)/d with each operation rounded. The trajectories are
+ * PyTorch's bit for bit (the L2 gradient `g + λθ` included, so with β1 = 0 the residual g − m is exactly 0,
+ * as in the reference). Float64 computes in double without fusing the multiply-adds (last-bit differences).
  * β^t is the correctly rounded power, as CPython's `beta ** step` computes it (V8's `**` can be an ulp off).
  *
  * Defaults (official 0.2.1): α 1e-3, β (0.9, 0.999), ε 1e-16, λ 0, weightDecouple true, fixedDecay false,

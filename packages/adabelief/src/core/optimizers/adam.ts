@@ -1,4 +1,4 @@
-import { powInt } from "../numerics.js";
+import { fma32, powInt } from "../numerics.js";
 import type { GroupOptions, ParamGroup } from "../groups.js";
 import { Optimizer } from "../optimizer.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../rule.js";
@@ -139,16 +139,14 @@ function makeAdamRule(
       const m = slots[0]!;
       const v = slots[1]!;
       const vMax = slots[2];
+      if (theta instanceof Float32Array) {
+        adamLoopF32(theta, grad, m, v, vMax, c);
+        return;
+      }
       const { decay, l2, beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon, stepSize, sqrtBc2 } = c;
-      // The L2 term as torch's `grad.add(p, alpha=λ)`: for float32, λ is rounded to float32 and g + λθ is
-      // rounded to float32 (λθ is exact in double; torch's fused multiply-add rounds once, this rounds the
-      // double sum, which differs only when that sum lies exactly halfway between two float32 values).
-      const f32 = theta instanceof Float32Array;
-      const lam = f32 ? Math.fround(l2) : l2;
       for (let i = 0; i < theta.length; i++) {
         if (decay !== 1) theta[i] = theta[i]! * decay;
-        const g =
-          l2 === 0 ? grad[i]! : f32 ? Math.fround(grad[i]! + lam * theta[i]!) : grad[i]! + lam * theta[i]!;
+        const g = l2 === 0 ? grad[i]! : grad[i]! + l2 * theta[i]!;
         m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
         v[i] = beta2 * v[i]! + oneMinusBeta2 * g * g;
         let vi = v[i]!;
@@ -160,6 +158,68 @@ function makeAdamRule(
       }
     },
   };
+}
+
+/**
+ * The Adam/AdamW update on float32 parameters: torch 1.13's single-tensor operations in its order, each
+ * rounded to float32, with the Python-float scalars (decay factor, λ, β1, 1 − β1, β2, 1 − β2, ε, step size,
+ * √(1 − β2^t)) rounded to float32 first and the fused operations rounded once ({@link fma32}):
+ * ```
+ * param.mul_(1 − αλ)                           θ = fl(θ·decay)                  (AdamW)
+ * grad.add(param, alpha=λ)                     g = fma(θ, λ, g)                 (Adam, L2)
+ * exp_avg.mul_(β1).add_(g, alpha=1 − β1)       m = fma(g, 1 − β1, fl(β1·m))
+ * exp_avg_sq.mul_(β2).addcmul_(g, g, 1 − β2)   v = fma(fl((1 − β2)·g), g, fl(β2·v))
+ * denom = (v.sqrt() / √(1 − β2^t)).add_(ε)     d = fl(fl(fl(√v) / sqrtBc2) + ε)   (v_max with amsgrad)
+ * param.addcdiv_(exp_avg, denom, −stepSize)    θ = fl(θ + fl(fl(stepSize·m) / d))
+ * ```
+ * @internal
+ */
+export function adamLoopF32(
+  theta: Float32Array,
+  grad: FloatArray,
+  m: FloatArray,
+  v: FloatArray,
+  vMax: FloatArray | undefined,
+  c: AdamCoefficients,
+): void {
+  const f = Math.fround;
+  const decay = f(c.decay);
+  const hasL2 = c.l2 !== 0;
+  const lam = f(c.l2);
+  const b1 = f(c.beta1);
+  const omb1 = f(c.oneMinusBeta1);
+  const b2 = f(c.beta2);
+  const omb2 = f(c.oneMinusBeta2);
+  const eps = f(c.epsilon);
+  const stepSize = f(c.stepSize);
+  const sqrtBc2 = f(c.sqrtBc2);
+  const n = theta.length;
+  for (let i = 0; i < n; i++) {
+    let th = theta[i]!;
+    if (decay !== 1) th = f(th * decay);
+    const g = hasL2 ? fma32(th, lam, grad[i]!) : grad[i]!;
+    // The two fused multiply-adds, fma32 inlined (about twice as fast on V8): the double sum rounded by
+    // fround, unless it may be a float32 midpoint (at most 25 significant bits; see fma32), where fma32 decides.
+    const bm = f(b1 * m[i]!);
+    const ms = g * omb1 + bm;
+    let mi = f(ms);
+    const mt = ms * 268435457;
+    if (mt - (mt - ms) === ms && mi !== ms) mi = fma32(g, omb1, bm);
+    m[i] = mi;
+    const g2 = f(omb2 * g);
+    const bv = f(b2 * v[i]!);
+    const vs = g2 * g + bv;
+    let vi = f(vs);
+    const vt = vs * 268435457;
+    if (vt - (vt - vs) === vs && vi !== vs) vi = fma32(g2, g, bv);
+    v[i] = vi;
+    if (vMax !== undefined) {
+      vi = Math.max(vMax[i]!, vi);
+      vMax[i] = vi;
+    }
+    const denom = f(f(f(Math.sqrt(vi)) / sqrtBc2) + eps);
+    theta[i] = th + f(f(stepSize * mi) / denom); // the store rounds the sum
+  }
 }
 
 /** The Adam update rule (torch.optim.Adam 1.13, single-tensor path). See {@link Adam} for the math. */
@@ -180,8 +240,10 @@ export const adamwRule = makeAdamRule("AdamW", true, ADAMW_DEFAULTS);
  * θ ← θ − α/(1 − β1^t) · m_t / (√v_t / √(1 − β2^t) + ε)
  * ```
  *
- * Float32: the L2 term is rounded to float32 as torch's `grad.add(p, alpha=λ)` rounds it,
- * `fl32(g + fl32(λ)·θ)`, and the moments use that rounded gradient.
+ * Float32: the step performs torch's tensor operations in its order, each rounded to float32 as torch computes
+ * it on float32 tensors: the Python-float scalars are rounded to float32 first, `add(x, alpha)` and
+ * `addcmul_` are fused multiply-adds rounded once, and `addcdiv_` is θ + (v·m)/d with each operation rounded,
+ * so the trajectories are torch's bit for bit. Float64 computes in double without fusing the multiply-adds.
  * β^t is the correctly rounded power, as CPython's `beta ** step` computes it (V8's `**` can be an ulp off).
  *
  * This is the paper's `θ ← θ − α·m̂/(√v̂ + ε)` with m̂ = m/(1 − β1^t) and v̂ = v/(1 − β2^t), evaluated in
