@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** A problem of the golden files (see ../shared/golden/README.md). */
+/** A problem of the golden files (see test/fixtures/golden/README.md). */
 export interface GoldenProblem {
   description: string;
   param_order: string[];
