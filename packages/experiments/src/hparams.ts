@@ -1,7 +1,7 @@
 /**
  * The hyper-parameters of the reproduction suite, per task and optimizer: the settings of the paper's
- * experiment scripts (the table of per-task settings in the paper and its official repository), adapted where our task differs from the paper's, each
- * with a one-line rationale. They were fixed before any test result was seen; an optional learning-rate sweep
+ * experiment scripts (the per-task table of the paper and its official repository), adapted where our task
+ * differs from the paper's, each with a one-line rationale. They were fixed before any test result was seen; an optional learning-rate sweep
  * may override the learning rate and selects on the validation split only.
  *
  * The learning rates here are the *initial* rates: each task turns them into its schedule (CNN ×0.1 at 75 %
