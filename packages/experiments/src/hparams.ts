@@ -1,8 +1,8 @@
 /**
  * The hyper-parameters of the reproduction suite, per task and optimizer: the settings of the paper's
  * experiment scripts (the per-task table of the paper and its official repository), adapted where our task
- * differs from the paper's, each with a one-line rationale. They were fixed before any test result was seen; an optional learning-rate sweep
- * may override the learning rate and selects on the validation split only.
+ * differs from the paper's, each with a one-line rationale. They were fixed before any test result was seen;
+ * an optional learning-rate sweep may override the learning rate and selects on the validation split only.
  *
  * The learning rates here are the *initial* rates: each task turns them into its schedule (CNN ×0.1 at 75 %
  * of training, LSTM ÷10 at 50 % and 75 %, GAN constant). Task-wide settings (batch size, clipping, …) are in
