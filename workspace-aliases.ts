@@ -7,8 +7,8 @@ import { fileURLToPath } from "node:url";
 
 const root = new URL("./", import.meta.url);
 const tsconfig = readFileSync(new URL("tsconfig.json", root), "utf8").replace(/^\s*\/\/.*$/gm, "");
-const paths = (JSON.parse(tsconfig) as { compilerOptions: { paths: Record<string, [string]> } }).compilerOptions
-  .paths;
+const paths = (JSON.parse(tsconfig) as { compilerOptions: { paths: Record<string, [string]> } })
+  .compilerOptions.paths;
 
 /** Exact-match aliases, longest name first. */
 export const workspaceAliases = Object.entries(paths)

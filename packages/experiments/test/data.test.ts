@@ -3,12 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { hashKey, readCache, setCacheDir, writeCache } from "../src/data/cache.js";
-import {
-  IMAGE_PIXELS,
-  loadFashionMnist,
-  takeImages,
-  type ImageSet,
-} from "../src/data/fashion-mnist.js";
+import { IMAGE_PIXELS, loadFashionMnist, takeImages, type ImageSet } from "../src/data/fashion-mnist.js";
 import { loadMnist } from "../src/data/mnist.js";
 import { encodeChars, loadMobyDick, mobyDickText } from "../src/data/moby-dick.js";
 import { deriveSeed, mulberry32, normals, permutation } from "../src/train/random.js";

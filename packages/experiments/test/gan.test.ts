@@ -4,10 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setCacheDir } from "../src/data/cache.js";
-import {
-  FEATURE_CLASSIFIER_CONFIG,
-  featureClassifier,
-} from "../src/models/feature-classifier.js";
+import { FEATURE_CLASSIFIER_CONFIG, featureClassifier } from "../src/models/feature-classifier.js";
 import { runGan, task } from "../src/tasks/gan.js";
 import { useBackend } from "../src/train/backend.js";
 

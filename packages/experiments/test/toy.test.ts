@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  runToyPath,
-  task,
-  TOY_LEARNING_RATES,
-  TOY_TOLERANCE,
-  type ToyExtra,
-} from "../src/tasks/toy.js";
+import { runToyPath, task, TOY_LEARNING_RATES, TOY_TOLERANCE, type ToyExtra } from "../src/tasks/toy.js";
 import { BEALE, TOY_FUNCTIONS } from "../src/tasks/toy-functions.js";
 import { OPTIMIZERS } from "../src/task.js";
 

@@ -31,10 +31,14 @@ export const OPTIMIZERS = Object.freeze({
 export type OptimizerName = keyof typeof OPTIMIZERS;
 
 /** The options object of optimizer `N`'s constructor, e.g. `OptionsOf<"adabelief">` is `AdaBeliefOptions`. */
-export type OptionsOf<N extends OptimizerName> = NonNullable<ConstructorParameters<(typeof OPTIMIZERS)[N]>[1]>;
+export type OptionsOf<N extends OptimizerName> = NonNullable<
+  ConstructorParameters<(typeof OPTIMIZERS)[N]>[1]
+>;
 
 /** The nine names, in the order of {@link OPTIMIZERS}. */
-export const OPTIMIZER_NAMES: readonly OptimizerName[] = Object.freeze(Object.keys(OPTIMIZERS) as OptimizerName[]);
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = Object.freeze(
+  Object.keys(OPTIMIZERS) as OptimizerName[],
+);
 
 /** Whether `name` is one of the nine optimizer names (own keys of {@link OPTIMIZERS} only). */
 export function isOptimizerName(name: unknown): name is OptimizerName {

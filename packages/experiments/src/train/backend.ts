@@ -45,7 +45,6 @@ function packageVersion(spec: string): string {
   }
 }
 
-
 /** Versions recorded in every run result: node, tfjs-core, tfjs-layers, adabelief and the active backend. */
 export function runVersions(): Record<string, string> {
   return {
