@@ -4,7 +4,8 @@ import {
   type MultiStepsOptions,
   type ResolvedMultiStepsOptions,
 } from "../core/accumulate.js";
-import { GradientMismatchError, NonFiniteGradientError, OptionError, StateError } from "../core/errors.js";
+import { NonFiniteGradientError, OptionError, StateError } from "../core/errors.js";
+import { collectGradients, show, shapeText } from "./gradients.js";
 import { matchGroups, type NamedTensor } from "./state.js";
 import { scanNonFinite, selectRoute, type KernelChoice } from "./update.js";
 
@@ -14,26 +15,6 @@ export const MULTI_STEPS_COUNT = "multiSteps/count";
 export const MULTI_STEPS_SUFFIX = "/accumulator";
 
 const NAME = "MultiStepsOptimizer";
-
-function show(value: unknown): string {
-  if (typeof value === "function") return "a function";
-  if (value instanceof tf.Tensor) return `a ${value.dtype} tensor of shape [${value.shape.join(",")}]`;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(",")}]`;
-}
-
-interface Given {
-  name: string;
-  variable: tf.Variable;
-  grad: tf.Tensor;
-}
 
 /**
  * Gradient accumulation as a `tf.Optimizer` (optax's `MultiSteps`): wraps any TensorFlow.js optimizer —
@@ -124,7 +105,7 @@ export class MultiStepsOptimizer extends tf.Optimizer {
    */
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     this.assertLive("applyGradients");
-    const given = this.collect(variableGradients);
+    const given = collectGradients(variableGradients, NAME);
     this.prune();
     const current = this.pending ? this.bindPending(given.map((g) => g.variable)) : this.acc;
     const policy = this.policy();
@@ -218,51 +199,6 @@ export class MultiStepsOptimizer extends tf.Optimizer {
       }
       out.set(v, t);
     });
-    return out;
-  }
-
-  private collect(variableGradients: tf.NamedTensorMap | NamedTensor[]): Given[] {
-    const fail = (what: string): never => {
-      throw new GradientMismatchError(`${NAME}.applyGradients: ${what}; nothing was changed`);
-    };
-    if (typeof variableGradients !== "object" || variableGradients === null) {
-      fail(
-        `expected a map {variableName: gradient} or an array [{name, tensor}], got ${show(variableGradients)}`,
-      );
-    }
-    const list: { name: unknown; tensor: unknown }[] = Array.isArray(variableGradients)
-      ? variableGradients.map((e, i) => {
-          if (typeof e !== "object" || e === null)
-            fail(`entry ${i} of the gradient array is ${show(e)}, not {name, tensor}`);
-          return e;
-        })
-      : Object.keys(variableGradients).map((k) => ({ name: k, tensor: variableGradients[k] }));
-    const registered = tf.engine().registeredVariables;
-    const seen = new Set<tf.Variable>();
-    const out: Given[] = [];
-    for (const { name, tensor } of list) {
-      if (tensor === null || tensor === undefined) continue;
-      if (typeof name !== "string") fail(`a gradient has the name ${show(name)}; names must be strings`);
-      const n = name as string;
-      const variable = Object.prototype.hasOwnProperty.call(registered, n) ? registered[n] : undefined;
-      if (!variable) fail(`there is no registered variable named "${n}"`);
-      if (!(tensor instanceof tf.Tensor))
-        fail(`the gradient of variable "${n}" is ${show(tensor)}, not a tf.Tensor`);
-      const grad = tensor as tf.Tensor;
-      if (grad.isDisposed) fail(`the gradient of variable "${n}" is a disposed tensor`);
-      if (seen.has(variable!)) fail(`variable "${n}" has more than one gradient`);
-      seen.add(variable!);
-      if (variable!.dtype !== "float32")
-        fail(`variable "${n}" has dtype ${variable!.dtype}; only float32 variables can be trained`);
-      if (grad.dtype !== "float32")
-        fail(`the gradient of variable "${n}" has dtype ${grad.dtype}, expected float32`);
-      if (!tf.util.arraysEqual(grad.shape, variable!.shape)) {
-        fail(
-          `the gradient of variable "${n}" has shape ${shapeText(grad.shape)} but the variable has shape ${shapeText(variable!.shape)}`,
-        );
-      }
-      out.push({ name: n, variable: variable!, grad });
-    }
     return out;
   }
 

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { GradientMismatchError, NonFiniteGradientError, OptionError } from "../core/errors.js";
+import { NonFiniteGradientError, OptionError } from "../core/errors.js";
 import { resolveGroups, type GroupOptions } from "../core/groups.js";
 import type { CommonOptions, ResolvedCommon, UpdateRule } from "../core/rule.js";
 import type { LearningRate } from "../core/types.js";
@@ -19,6 +19,7 @@ import {
   type UpdatePath,
   type Work,
 } from "./update.js";
+import { collectGradients, show } from "./gradients.js";
 import { runGpu } from "./gpu-run.js";
 
 /**
@@ -99,19 +100,6 @@ function matches(match: VariableMatch, name: string): boolean {
 
 /** A gradient in `applyGradients`'s array form (TensorFlow.js does not export its `NamedTensor` type). */
 export type { NamedTensor };
-
-function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(",")}]`;
-}
-
-function show(value: unknown): string {
-  if (typeof value === "function") return "a function";
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
 
 /**
  * The core rule refuses an option it does not know with "…; known options: a, b, c" (`check.knownKeys`),
@@ -398,7 +386,7 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     this.assertLive("applyGradients");
     const name = this.rule.name;
-    const works = this.collect(variableGradients);
+    const works = collectGradients(variableGradients, this.rule.name);
     this.state.prune();
     this.state.checkSlots(works.map((w) => w.variable));
     const binding = this.state.checkPending(works.map((w) => w.variable));
@@ -506,58 +494,6 @@ export abstract class RuleOptimizer<O extends CommonOptions, R extends ResolvedC
       }
       return byGroup.get(k);
     });
-  }
-
-  private collect(
-    variableGradients: tf.NamedTensorMap | NamedTensor[],
-  ): { name: string; variable: tf.Variable; grad: tf.Tensor }[] {
-    const name = this.rule.name;
-    const fail = (what: string): never => {
-      throw new GradientMismatchError(`${name}.applyGradients: ${what}; nothing was changed`);
-    };
-    if (typeof variableGradients !== "object" || variableGradients === null) {
-      fail(
-        `expected a map {variableName: gradient} or an array [{name, tensor}], got ${show(variableGradients)}`,
-      );
-    }
-    const list: { name: unknown; tensor: unknown }[] = Array.isArray(variableGradients)
-      ? variableGradients.map((e, i) => {
-          if (typeof e !== "object" || e === null)
-            fail(`entry ${i} of the gradient array is ${show(e)}, not {name, tensor}`);
-          return e;
-        })
-      : Object.keys(variableGradients).map((k) => ({ name: k, tensor: variableGradients[k] }));
-    const registered = tf.engine().registeredVariables;
-    // A map's keys are distinct names, so distinct variables: only the array form can repeat one.
-    const seen = Array.isArray(variableGradients) ? new Set<tf.Variable>() : null;
-    const out: { name: string; variable: tf.Variable; grad: tf.Tensor }[] = [];
-    for (const { name: varName, tensor } of list) {
-      if (tensor === null || tensor === undefined) continue;
-      if (typeof varName !== "string")
-        fail(`a gradient has the name ${show(varName)}; names must be strings`);
-      const v = varName as string;
-      const variable = Object.prototype.hasOwnProperty.call(registered, v) ? registered[v] : undefined;
-      if (!variable) fail(`there is no registered variable named "${v}"`);
-      if (!(tensor instanceof tf.Tensor))
-        fail(`the gradient of variable "${v}" is ${show(tensor)}, not a tf.Tensor`);
-      const grad = tensor as tf.Tensor;
-      if (grad.isDisposed) fail(`the gradient of variable "${v}" is a disposed tensor`);
-      if (seen) {
-        if (seen.has(variable!)) fail(`variable "${v}" has more than one gradient`);
-        seen.add(variable!);
-      }
-      if (variable!.dtype !== "float32")
-        fail(`variable "${v}" has dtype ${variable!.dtype}; only float32 variables can be trained`);
-      if (grad.dtype !== "float32")
-        fail(`the gradient of variable "${v}" has dtype ${grad.dtype}, expected float32`);
-      if (!tf.util.arraysEqual(grad.shape, variable!.shape)) {
-        fail(
-          `the gradient of variable "${v}" has shape ${shapeText(grad.shape)} but the variable has shape ${shapeText(variable!.shape)}`,
-        );
-      }
-      out.push({ name: v, variable: variable!, grad });
-    }
-    return out;
   }
 
   /**
